@@ -1,0 +1,64 @@
+"""One exception root; each subclass says what went wrong and what to do about it."""
+
+from __future__ import annotations
+
+
+class AnnotatorError(Exception):
+    """Root of every error annotate raises on purpose. The CLI prints it as one line."""
+
+    exit_code = 1
+
+
+class UsageError(AnnotatorError):
+    """The command line or configuration is wrong; nothing was attempted."""
+
+    exit_code = 2
+
+
+class ConfigurationError(UsageError):
+    """A required setting is missing, e.g. an API key or a base URL."""
+
+
+class InputError(AnnotatorError):
+    """An input file cannot be read as an article (empty, binary, malformed)."""
+
+    def __init__(self, path: str, reason: str) -> None:
+        super().__init__(f"{path}: {reason}")
+        self.path = path
+        self.reason = reason
+
+
+class RecordError(AnnotatorError):
+    """A per-article YAML record does not follow the contract (e.g. after a hand edit)."""
+
+    def __init__(self, path: str, field: str, reason: str) -> None:
+        where = f" field {field!r}" if field else ""
+        super().__init__(f"{path}:{where} {reason}")
+        self.path = path
+        self.field = field
+        self.reason = reason
+
+
+class EndpointError(AnnotatorError):
+    """The model endpoint failed in a way retrying did not fix."""
+
+    def __init__(self, message: str, *, attempts: int = 0, endpoint: str | None = None) -> None:
+        super().__init__(message)
+        self.attempts = attempts
+        self.endpoint = endpoint
+
+
+class EndpointUnreachable(EndpointError):
+    """No connection could be made to the endpoint."""
+
+
+class ModeUnsupported(EndpointError):
+    """The endpoint rejected or ignored the structured-output mode asked for."""
+
+
+class OutputTruncated(EndpointError):
+    """The model stopped at its token limit (finish_reason 'length'); output not parsed."""
+
+
+class ExtractionInvalid(EndpointError):
+    """The model's answer did not validate against the schema after every re-ask."""

@@ -1,0 +1,284 @@
+"""A real local HTTP server speaking the OpenAI chat-completions protocol, for tests.
+
+It answers structured-output requests in the form the request asked for (a tool call for
+TOOLS mode, JSON content for JSON_SCHEMA and JSON modes), from responders keyed by the
+response model's name, and it can be scripted to fail: 429 with Retry-After, 500, a hang,
+truncated JSON, invalid JSON, `finish_reason: length`, a dropped connection.
+
+Run alone (for a CLI in another process, or the benchmark):
+    python tests/fake_llm.py --fixtures fixtures/llm [--latency 0.5] [--port 0]
+It prints `READY <base_url>` on stdout once it listens.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import re
+import sys
+import threading
+import time
+from collections import deque
+from collections.abc import Callable
+from dataclasses import dataclass
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from pathlib import Path
+from typing import Any
+
+Responder = Callable[[dict[str, Any]], dict[str, Any]]
+FAULTS = ("429", "500", "hang", "truncated", "invalid_json", "length", "disconnect")
+
+
+@dataclass
+class Fault:
+    kind: str
+    retry_after: float | None = None
+    hang_seconds: float = 30.0
+
+
+def response_model_name(body: dict[str, Any]) -> str | None:
+    """Which pydantic model the client asked for, in any structured-output mode."""
+    tools = body.get("tools") or []
+    if tools:
+        return str(tools[0]["function"]["name"])
+    fmt = body.get("response_format") or {}
+    if fmt.get("type") == "json_schema":
+        return str(fmt["json_schema"].get("name"))
+    text = "\n".join(str(m.get("content", "")) for m in body.get("messages", []))
+    m = re.search(r'"title":\s*"(\w+)"\s*,\s*"type":\s*"object"\s*}\s*$', text, re.MULTILINE)
+    if m:
+        return m.group(1)
+    titles = re.findall(r'"title":\s*"(\w+)"', text)
+    return titles[-1] if titles else None
+
+
+def messages_text(body: dict[str, Any]) -> str:
+    parts = []
+    for m in body.get("messages", []):
+        content = m.get("content")
+        if isinstance(content, list):
+            content = " ".join(str(c.get("text", "")) for c in content if isinstance(c, dict))
+        parts.append(str(content or ""))
+    return "\n".join(parts)
+
+
+def fixture_responders(fixtures_dir: Path) -> dict[str, Responder]:
+    """Responders that replay fixtures/llm/*.json: each has `match` (a substring of the
+    article), `extraction` (the Extraction answer) and optional `quote_fixes`."""
+    fixtures = [
+        json.loads(p.read_text(encoding="utf-8")) for p in sorted(fixtures_dir.glob("*.json"))
+    ]
+
+    def find(body: dict[str, Any]) -> dict[str, Any] | None:
+        text = messages_text(body)
+        return next((f for f in fixtures if f["match"] in text), None)
+
+    def extraction(body: dict[str, Any]) -> dict[str, Any]:
+        fx = find(body)
+        return fx["extraction"] if fx else {"speakers": [], "sources": [], "claims": []}
+
+    def quote_fixes(body: dict[str, Any]) -> dict[str, Any]:
+        fx = find(body)
+        return (fx or {}).get("quote_fixes") or {"fixes": []}
+
+    return {"Extraction": extraction, "QuoteFixes": quote_fixes}
+
+
+class FakeChatServer:
+    """Context manager; `base_url` ends in /v1. Thread-safe request log in `requests`."""
+
+    def __init__(
+        self,
+        fixtures_dir: Path | None = None,
+        *,
+        latency: float = 0.0,
+        model: str = "fake-model",
+        reject_json_schema: bool = False,
+        ignore_schema: bool = False,
+        port: int = 0,
+    ) -> None:
+        self.responders: dict[str, Responder] = {}
+        if fixtures_dir is not None:
+            self.responders.update(fixture_responders(fixtures_dir))
+        self.latency = latency
+        self.model = model
+        self.reject_json_schema = reject_json_schema
+        self.ignore_schema = ignore_schema
+        self.requests: list[dict[str, Any]] = []
+        self.headers: list[dict[str, str]] = []
+        self._faults: deque[Fault] = deque()
+        self._lock = threading.Lock()
+        self._httpd = ThreadingHTTPServer(("127.0.0.1", port), self._handler_class())
+        self._httpd.daemon_threads = True
+        self._thread = threading.Thread(target=self._httpd.serve_forever, daemon=True)
+
+    # -- scripting
+    def add_responder(self, name: str, fn: Responder) -> None:
+        self.responders[name] = fn
+
+    def enqueue_fault(
+        self, kind: str, *, count: int = 1, retry_after: float | None = None,
+        hang_seconds: float = 30.0,
+    ) -> None:
+        if kind not in FAULTS:
+            raise ValueError(f"unknown fault {kind!r}; one of {FAULTS}")
+        with self._lock:
+            for _ in range(count):
+                self._faults.append(Fault(kind, retry_after, hang_seconds))
+
+    def chat_requests(self, name: str | None = None) -> list[dict[str, Any]]:
+        with self._lock:
+            reqs = [r for r in self.requests if "messages" in r]
+        return [r for r in reqs if name is None or response_model_name(r) == name]
+
+    # -- lifecycle
+    @property
+    def base_url(self) -> str:
+        host, port = self._httpd.server_address[:2]
+        return f"http://{host!s}:{port}/v1"
+
+    def start(self) -> FakeChatServer:
+        self._thread.start()
+        return self
+
+    def stop(self) -> None:
+        self._httpd.shutdown()
+        self._httpd.server_close()
+
+    def __enter__(self) -> FakeChatServer:
+        return self.start()
+
+    def __exit__(self, *exc: object) -> None:
+        self.stop()
+
+    # -- protocol
+    def _next_fault(self) -> Fault | None:
+        with self._lock:
+            return self._faults.popleft() if self._faults else None
+
+    def answer(self, body: dict[str, Any]) -> tuple[int, dict[str, str], bytes]:
+        """Status, headers and body for one chat-completions request."""
+        fault = self._next_fault()
+        if self.latency:
+            time.sleep(self.latency)
+        if fault and fault.kind == "429":
+            headers = {"Retry-After": f"{fault.retry_after:g}"} if fault.retry_after else {}
+            return 429, headers, _error("rate limited", "rate_limit_exceeded")
+        if fault and fault.kind == "500":
+            return 500, {}, _error("internal error", "server_error")
+        if fault and fault.kind == "hang":
+            time.sleep(fault.hang_seconds)
+        fmt = (body.get("response_format") or {}).get("type")
+        if self.reject_json_schema and fmt == "json_schema":
+            # what llama-cpp-python's server answers (measured): HTTP 500
+            return 500, {}, _error(
+                "[{'type': 'literal_error', 'loc': ('body', 'response_format', 'type'), "
+                "'msg': \"Input should be 'text' or 'json_object'\"}]", "server_error")
+        name = response_model_name(body)
+        responder = self.responders.get(name or "")
+        if responder is None:
+            return 400, {}, _error(f"fake server has no responder for {name!r}", "bad_request")
+        payload = json.dumps(responder(body), ensure_ascii=False)
+        if self.ignore_schema:
+            payload = json.dumps({"answer": "I ignored your schema."})
+        finish = "stop"
+        if fault and fault.kind in ("truncated", "length"):
+            payload = payload[: max(1, len(payload) // 2)]
+            finish = "length" if fault.kind == "length" else "stop"
+        if fault and fault.kind == "invalid_json":
+            payload = "Sure! Here is the JSON you asked for: {speakers: [oops"
+        message: dict[str, Any] = {"role": "assistant", "content": None}
+        if body.get("tools") and not self.ignore_schema:
+            message["tool_calls"] = [{
+                "id": "call_1", "type": "function",
+                "function": {"name": name, "arguments": payload},
+            }]
+        else:
+            message["content"] = payload
+        prompt_tokens = len(messages_text(body)) // 4
+        completion_tokens = max(1, len(payload) // 4)
+        data = {
+            "id": "chatcmpl-fake", "object": "chat.completion", "created": 0,
+            "model": body.get("model") or self.model,
+            "choices": [{"index": 0, "message": message, "finish_reason": finish}],
+            "usage": {"prompt_tokens": prompt_tokens, "completion_tokens": completion_tokens,
+                      "total_tokens": prompt_tokens + completion_tokens},
+        }
+        return 200, {}, json.dumps(data).encode()
+
+    def _handler_class(self) -> type[BaseHTTPRequestHandler]:
+        server = self
+
+        class Handler(BaseHTTPRequestHandler):
+            protocol_version = "HTTP/1.1"
+
+            def log_message(self, format: str, *args: Any) -> None:
+                pass
+
+            def _send(self, status: int, headers: dict[str, str], body: bytes) -> None:
+                self.send_response(status)
+                self.send_header("Content-Type", "application/json")
+                self.send_header("Content-Length", str(len(body)))
+                for k, v in headers.items():
+                    self.send_header(k, v)
+                self.end_headers()
+                self.wfile.write(body)
+
+            def do_GET(self) -> None:
+                if self.path.rstrip("/").endswith("/models"):
+                    data = {"object": "list",
+                            "data": [{"id": server.model, "object": "model", "owned_by": "t"}]}
+                    self._send(200, {}, json.dumps(data).encode())
+                else:
+                    self._send(404, {}, _error("not found", "not_found"))
+
+            def do_POST(self) -> None:
+                length = int(self.headers.get("Content-Length") or 0)
+                raw = self.rfile.read(length)
+                try:
+                    body = json.loads(raw or b"{}")
+                except json.JSONDecodeError:
+                    self._send(400, {}, _error("invalid JSON body", "bad_request"))
+                    return
+                with server._lock:
+                    server.requests.append(body)
+                    server.headers.append({k.lower(): v for k, v in self.headers.items()})
+                if not self.path.rstrip("/").endswith("/chat/completions"):
+                    self._send(404, {}, _error("not found", "not_found"))
+                    return
+                if server._faults and server._faults[0].kind == "disconnect":
+                    server._next_fault()
+                    self.close_connection = True
+                    self.connection.close()
+                    return
+                status, headers, payload = server.answer(body)
+                try:
+                    self._send(status, headers, payload)
+                except (BrokenPipeError, ConnectionResetError):
+                    pass
+
+        return Handler
+
+
+def _error(message: str, code: str) -> bytes:
+    return json.dumps({"error": {"message": message, "type": code, "code": code}}).encode()
+
+
+def main(argv: list[str] | None = None) -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0] if __doc__ else None)
+    parser.add_argument("--fixtures", type=Path, default=Path("fixtures/llm"))
+    parser.add_argument("--latency", type=float, default=0.0, help="seconds per request")
+    parser.add_argument("--port", type=int, default=0)
+    parser.add_argument("--reject-json-schema", action="store_true")
+    args = parser.parse_args(argv)
+    server = FakeChatServer(args.fixtures, latency=args.latency, port=args.port,
+                            reject_json_schema=args.reject_json_schema)
+    print(f"READY {server.base_url}", flush=True)
+    try:
+        server._httpd.serve_forever()
+    except KeyboardInterrupt:
+        pass
+
+
+if __name__ == "__main__":
+    sys.exit(main())
