@@ -91,7 +91,7 @@ def _control_ratio(text: str) -> float:
 # ---------------------------------------------------------------- metadata
 
 _DATE_PREFIX = re.compile(r"\A\s*date\s+(\d{4}-\d{2}-\d{2})\b")
-_URL_LINE = re.compile(r"^\s*Original url:\s*<?(\S*?)>?\s*$", re.IGNORECASE | re.MULTILINE)
+_URL_LINE = re.compile(r"\bOriginal url:\s*<?(\S*?)>?\s*$", re.IGNORECASE | re.MULTILINE)
 _URL = re.compile(r"<?(https?://[^\s>]+)>?")
 _MONTH_DATE = re.compile(
     r"^(?:(?:Monday|Tuesday|Wednesday|Thursday|Friday|Saturday|Sunday),\s+)?"

@@ -41,7 +41,11 @@ class ResponseCache:
             data = json.loads(path.read_text(encoding="utf-8"))
         except (OSError, ValueError):
             return None
-        if not isinstance(data, dict) or data.get("format") != CACHE_FORMAT or data.get("key") != key:
+        if (
+            not isinstance(data, dict)
+            or data.get("format") != CACHE_FORMAT
+            or data.get("key") != key
+        ):
             return None
         value = data.get("value")
         return value if isinstance(value, dict) else None

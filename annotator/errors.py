@@ -40,7 +40,13 @@ class RecordError(AnnotatorError):
 
 
 class EndpointError(AnnotatorError):
-    """The model endpoint failed in a way retrying did not fix."""
+    """The model endpoint failed in a way retrying did not fix.
+
+    `fatal` errors (unreachable, bad key, rejected output mode) would fail every article
+    the same way, so a run stops at the first one instead of repeating it per article.
+    """
+
+    fatal = False
 
     def __init__(self, message: str, *, attempts: int = 0, endpoint: str | None = None) -> None:
         super().__init__(message)
@@ -51,9 +57,19 @@ class EndpointError(AnnotatorError):
 class EndpointUnreachable(EndpointError):
     """No connection could be made to the endpoint."""
 
+    fatal = True
+
+
+class EndpointAuthError(EndpointError):
+    """The endpoint rejected the API key."""
+
+    fatal = True
+
 
 class ModeUnsupported(EndpointError):
     """The endpoint rejected or ignored the structured-output mode asked for."""
+
+    fatal = True
 
 
 class OutputTruncated(EndpointError):

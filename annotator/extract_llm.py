@@ -124,7 +124,11 @@ def _merge(into: Extraction, part: Extraction, *, prefix: str) -> None:
         via = prefix + src.cited_via if src.cited_via else None
         into.sources.append(src.model_copy(update={"id": prefix + src.id, "cited_via": via}))
     for c in part.claims:
-        into.claims.append(c.model_copy(update={
-            "speaker": prefix + c.speaker if c.speaker else None,
-            "sources": [prefix + s for s in c.sources],
-        }))
+        into.claims.append(
+            c.model_copy(
+                update={
+                    "speaker": prefix + c.speaker if c.speaker else None,
+                    "sources": [prefix + s for s in c.sources],
+                }
+            )
+        )

@@ -31,6 +31,7 @@ from tenacity import (
 )
 
 from annotator.errors import (
+    EndpointAuthError,
     EndpointError,
     EndpointUnreachable,
     ExtractionInvalid,
@@ -230,25 +231,29 @@ class StructuredClient:
         if isinstance(exc, openai.APITimeoutError):
             return EndpointError(
                 f"{url} timed out {tries} (--timeout {self.config.timeout:g}s)",
-                attempts=attempts, endpoint=url,
+                attempts=attempts,
+                endpoint=url,
             )
         if isinstance(exc, openai.APIConnectionError):
             return EndpointUnreachable(
                 f"cannot connect to {url} {tries}: is the server running? "
                 "Check --base-url (or ANNOTATE_BASE_URL), or use --backend rules offline",
-                attempts=attempts, endpoint=url,
+                attempts=attempts,
+                endpoint=url,
             )
         if isinstance(exc, openai.AuthenticationError):
-            return EndpointError(
+            return EndpointAuthError(
                 f"{url} rejected the API key (HTTP 401): set a valid key in OPENAI_API_KEY "
                 "or the variable named by --api-key-env",
-                attempts=attempts, endpoint=url,
+                attempts=attempts,
+                endpoint=url,
             )
         if isinstance(exc, openai.NotFoundError):
             return EndpointError(
                 f"{url} answered 404 for model {self.config.model!r}: check --model "
                 "(`annotate doctor` lists the models the server has)",
-                attempts=attempts, endpoint=url,
+                attempts=attempts,
+                endpoint=url,
             )
         if isinstance(exc, openai.APIStatusError):
             detail = self._clean(_error_detail(exc))
@@ -256,13 +261,17 @@ class StructuredClient:
                 return ModeUnsupported(
                     f"{url} rejected structured-output mode {self.mode!r} (HTTP "
                     f"{exc.status_code}: {detail[:160]}); use --mode auto or --mode tools",
-                    attempts=attempts, endpoint=url,
+                    attempts=attempts,
+                    endpoint=url,
                 )
             return EndpointError(
                 f"{url} answered HTTP {exc.status_code} {tries}: {detail[:200]}",
-                attempts=attempts, endpoint=url,
+                attempts=attempts,
+                endpoint=url,
             )
-        return EndpointError(f"{url}: {self._clean(str(exc))[:200]}", attempts=attempts, endpoint=url)
+        return EndpointError(
+            f"{url}: {self._clean(str(exc))[:200]}", attempts=attempts, endpoint=url
+        )
 
 
 def _error_detail(exc: openai.APIStatusError) -> str:

@@ -7,12 +7,12 @@ so a hand edit with a typo is reported instead of silently ignored.
 
 from __future__ import annotations
 
-from typing import Literal
+from typing import Final, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
 
-ARTICLE_SCHEMA = "annotator/article-annotation/v1"
-EVENT_SCHEMA = "annotator/event-summary/v1"
+ARTICLE_SCHEMA: Final = "annotator/article-annotation/v1"
+EVENT_SCHEMA: Final = "annotator/event-summary/v1"
 
 Stance = Literal["confirm", "deny", "unverified"]
 STANCES: tuple[Stance, ...] = ("confirm", "deny", "unverified")
@@ -138,10 +138,14 @@ class ArticleAnnotation(Contract):
         source_ids = {s.id for s in self.sources}
         for src in self.sources:
             if src.cited_via is not None and src.cited_via not in source_ids:
-                raise ValueError(f"source {src.id!r}: cited_via {src.cited_via!r} is not a source id")
+                raise ValueError(
+                    f"source {src.id!r}: cited_via {src.cited_via!r} is not a source id"
+                )
         for claim in self.claims:
             if claim.speaker is not None and claim.speaker not in speaker_ids:
-                raise ValueError(f"claim {claim.id!r}: speaker {claim.speaker!r} is not a speaker id")
+                raise ValueError(
+                    f"claim {claim.id!r}: speaker {claim.speaker!r} is not a speaker id"
+                )
             for sid in claim.sources:
                 if sid not in source_ids:
                     raise ValueError(f"claim {claim.id!r}: source {sid!r} is not a source id")

@@ -17,7 +17,7 @@ from pathlib import Path
 from typing import Any
 
 from annotator.articles import Article, load_articles, safe_id
-from annotator.errors import AnnotatorError, UsageError
+from annotator.errors import AnnotatorError, EndpointError, UsageError
 from annotator.extraction_models import Extraction
 from annotator.manifest import ArticleStatus, previous_output_hashes, write_manifest
 from annotator.models import AnnotationInfo, ArticleAnnotation, EventSummary, Usage
@@ -54,7 +54,9 @@ class RunResult:
         return [s for s in self.statuses if s.status == "failed"]
 
 
-Annotate = Callable[[Article], Any]  # async: Article -> (Extraction, AnnotationInfo, attempts, cached)
+Annotate = Callable[
+    [Article], Any
+]  # async: Article -> (Extraction, AnnotationInfo, attempts, cached)
 
 
 def run_dir_for(opts: RunOptions) -> Path:
@@ -100,8 +102,13 @@ async def run_pipeline(opts: RunOptions, progress: ProgressSink | None = None) -
 
     async def process(article: Article) -> None:
         dups = copies.get(article.sha256, [])
-        status = ArticleStatus(id=article.id, path=article.path, sha256=article.sha256,
-                               status="annotated", encoding=article.encoding)
+        status = ArticleStatus(
+            id=article.id,
+            path=article.path,
+            sha256=article.sha256,
+            status="annotated",
+            encoding=article.encoding,
+        )
         t0 = time.perf_counter()
         try:
             async with sem:
@@ -117,6 +124,10 @@ async def run_pipeline(opts: RunOptions, progress: ProgressSink | None = None) -
             status.output, kept = _write_record(path, record, previous.get(article.id), opts.force)
             status.output_sha256 = _sha(path.read_bytes())
             records[article.id] = kept or record
+        except EndpointError as exc:
+            if exc.fatal:  # every other article would fail the same way: stop the run
+                raise
+            status.status, status.error = "failed", " ".join(str(exc).split())
         except AnnotatorError as exc:
             status.status, status.error = "failed", " ".join(str(exc).split())
         except Exception as exc:  # one article's bug must not stop the others
@@ -125,24 +136,47 @@ async def run_pipeline(opts: RunOptions, progress: ProgressSink | None = None) -
         status.seconds = round(time.perf_counter() - t0, 3)
         result.statuses.append(status)
         for d in dups:
-            result.statuses.append(ArticleStatus(
-                id=d.id, path=d.path, sha256=d.sha256, status="duplicate",
-                duplicate_of=article.id, encoding=d.encoding))
+            result.statuses.append(
+                ArticleStatus(
+                    id=d.id,
+                    path=d.path,
+                    sha256=d.sha256,
+                    status="duplicate",
+                    duplicate_of=article.id,
+                    encoding=d.encoding,
+                )
+            )
         progress.advance(status.status, status.tokens.get("total_tokens", 0))
 
+    tasks = [asyncio.ensure_future(process(a)) for a in primaries.values()]
     try:
-        await asyncio.gather(*(process(a) for a in primaries.values()))
+        await asyncio.gather(*tasks)
+    except BaseException:
+        for task in tasks:
+            task.cancel()
+        await asyncio.gather(*tasks, return_exceptions=True)
+        raise
     finally:
         progress.stop()
         await backend.aclose()
         run = _run_info(opts, backend, started)
-        write_manifest(manifest_path, run=run, statuses=result.statuses,
-                       input_errors=result.input_errors, skipped=result.skipped)
+        write_manifest(
+            manifest_path,
+            run=run,
+            statuses=result.statuses,
+            input_errors=result.input_errors,
+            skipped=result.skipped,
+        )
 
     from annotator.reconcile import reconcile
 
-    result.summary = reconcile([records[k] for k in sorted(records)])
+    from annotator.report_html import render_report
+
+    ordered = [records[k] for k in sorted(records)]
+    result.summary = reconcile(ordered)
     atomic_write_text(run_dir / "event.yaml", dump_yaml(result.summary.to_yaml_dict()))
+    texts = {a.id: a.text for a in primaries.values()}
+    atomic_write_text(run_dir / "report.html", render_report(result.summary, ordered, texts))
     result.notices.extend(backend.notices)
     return result
 
@@ -229,8 +263,9 @@ class LLMBackend:
         self.prompt = load_prompt(EXTRACT_PROMPT)
         self.requote = load_prompt(REQUOTE_PROMPT)
         self.client = StructuredClient(config, mode=mode)
-        self.extractor = LLMExtractor(self.client, self.prompt, self.requote,
-                                      chunk_chars=opts.chunk_chars)
+        self.extractor = LLMExtractor(
+            self.client, self.prompt, self.requote, chunk_chars=opts.chunk_chars
+        )
         self.cache = ResponseCache(opts.cache_dir or opts.out_root / ".cache")
         self.key_base = {
             "endpoint": config.base_url,
@@ -238,8 +273,11 @@ class LLMBackend:
             "mode": mode,
             "prompts": [self.prompt.sha256, self.requote.sha256],
             "schema": [schema_sha256(Extraction), schema_sha256(QuoteFixes)],
-            "sampling": {"temperature": config.temperature, "max_tokens": config.max_tokens,
-                         "chunk_chars": opts.chunk_chars},
+            "sampling": {
+                "temperature": config.temperature,
+                "max_tokens": config.max_tokens,
+                "chunk_chars": opts.chunk_chars,
+            },
         }
 
     async def annotate(self, article: Article) -> tuple[Extraction, AnnotationInfo, int, bool]:

@@ -53,7 +53,9 @@ class RichProgress:
 
     def _stats(self) -> str:
         c = self.counts
-        return f"done {c['done']}  failed {c['failed']}  cached {c['cached']}  tokens {self.tokens:,}"
+        return (
+            f"done {c['done']}  failed {c['failed']}  cached {c['cached']}  tokens {self.tokens:,}"
+        )
 
     def start(self, total: int) -> None:
         self._progress.update(self._task, total=total, stats=self._stats())

@@ -42,7 +42,9 @@ class Prompt:
             system = Template(self.system).substitute(values)
             user = Template(self.user).substitute(values)
         except KeyError as exc:
-            raise ConfigurationError(f"prompt {self.id!r} needs a value for {exc.args[0]!r}") from exc
+            raise ConfigurationError(
+                f"prompt {self.id!r} needs a value for {exc.args[0]!r}"
+            ) from exc
         return [{"role": "system", "content": system}, {"role": "user", "content": user}]
 
 
@@ -54,7 +56,9 @@ def load_prompt(name: str) -> Prompt:
     try:
         raw = path.read_bytes()
     except OSError as exc:
-        raise ConfigurationError(f"prompt file {str(path)!r} cannot be read: {exc.strerror}") from exc
+        raise ConfigurationError(
+            f"prompt file {str(path)!r} cannot be read: {exc.strerror}"
+        ) from exc
     data = load_yaml(raw.decode("utf-8"))
     if not isinstance(data, dict) or not {"system", "user", "version"} <= data.keys():
         raise ConfigurationError(f"prompt file {str(path)!r} needs 'version', 'system' and 'user'")

@@ -34,8 +34,9 @@ def build_record(
         known = speaker_ids.get(_key(sp.name))
         if known is None:
             known = f"p{len(speakers) + 1}"
-            speakers.append(Speaker(id=known, name=sp.name.strip(), role=sp.role,
-                                    affiliation=sp.affiliation))
+            speakers.append(
+                Speaker(id=known, name=sp.name.strip(), role=sp.role, affiliation=sp.affiliation)
+            )
             speaker_ids[_key(sp.name)] = known
         speaker_ids.setdefault(sp.id, known)
 
@@ -78,17 +79,19 @@ def build_record(
         grounded = ground_quote(article.text, c.quote)
         if grounded.reason:
             flags.append(grounded.reason)
-        claims.append(ClaimRecord(
-            id=f"c{n}",
-            statement=" ".join(c.statement.split()),
-            quote=c.quote,
-            span=list(grounded.span) if grounded.span else None,
-            grounding=grounded.grounding,
-            speaker=speaker,
-            sources=chain,
-            stance=c.stance,
-            flags=flags,
-        ))
+        claims.append(
+            ClaimRecord(
+                id=f"c{n}",
+                statement=" ".join(c.statement.split()),
+                quote=c.quote,
+                span=list(grounded.span) if grounded.span else None,
+                grounding=grounded.grounding,
+                speaker=speaker,
+                sources=chain,
+                stance=c.stance,
+                flags=flags,
+            )
+        )
 
     return ArticleAnnotation(
         article=ArticleInfo(

@@ -45,7 +45,7 @@ def dump_yaml(data: Any) -> str:
 
 
 def load_yaml(text: str) -> Any:
-    return yaml.load(text, Loader=_Loader)  # noqa: S506 - a safe loader (CSafeLoader/SafeLoader)
+    return yaml.load(text, Loader=_Loader)
 
 
 def atomic_write_text(path: Path, text: str) -> None:

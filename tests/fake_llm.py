@@ -13,6 +13,7 @@ It prints `READY <base_url>` on stdout once it listens.
 from __future__ import annotations
 
 import argparse
+import contextlib
 import json
 import re
 import sys
@@ -108,6 +109,8 @@ class FakeChatServer:
         self.headers: list[dict[str, str]] = []
         self._faults: deque[Fault] = deque()
         self._lock = threading.Lock()
+        self.in_flight = 0
+        self.max_in_flight = 0
         self._httpd = ThreadingHTTPServer(("127.0.0.1", port), self._handler_class())
         self._httpd.daemon_threads = True
         self._thread = threading.Thread(target=self._httpd.serve_forever, daemon=True)
@@ -117,7 +120,11 @@ class FakeChatServer:
         self.responders[name] = fn
 
     def enqueue_fault(
-        self, kind: str, *, count: int = 1, retry_after: float | None = None,
+        self,
+        kind: str,
+        *,
+        count: int = 1,
+        retry_after: float | None = None,
         hang_seconds: float = 30.0,
     ) -> None:
         if kind not in FAULTS:
@@ -171,9 +178,15 @@ class FakeChatServer:
         fmt = (body.get("response_format") or {}).get("type")
         if self.reject_json_schema and fmt == "json_schema":
             # what llama-cpp-python's server answers (measured): HTTP 500
-            return 500, {}, _error(
-                "[{'type': 'literal_error', 'loc': ('body', 'response_format', 'type'), "
-                "'msg': \"Input should be 'text' or 'json_object'\"}]", "server_error")
+            return (
+                500,
+                {},
+                _error(
+                    "[{'type': 'literal_error', 'loc': ('body', 'response_format', 'type'), "
+                    "'msg': \"Input should be 'text' or 'json_object'\"}]",
+                    "server_error",
+                ),
+            )
         name = response_model_name(body)
         responder = self.responders.get(name or "")
         if responder is None:
@@ -189,20 +202,28 @@ class FakeChatServer:
             payload = "Sure! Here is the JSON you asked for: {speakers: [oops"
         message: dict[str, Any] = {"role": "assistant", "content": None}
         if body.get("tools") and not self.ignore_schema:
-            message["tool_calls"] = [{
-                "id": "call_1", "type": "function",
-                "function": {"name": name, "arguments": payload},
-            }]
+            message["tool_calls"] = [
+                {
+                    "id": "call_1",
+                    "type": "function",
+                    "function": {"name": name, "arguments": payload},
+                }
+            ]
         else:
             message["content"] = payload
         prompt_tokens = len(messages_text(body)) // 4
         completion_tokens = max(1, len(payload) // 4)
         data = {
-            "id": "chatcmpl-fake", "object": "chat.completion", "created": 0,
+            "id": "chatcmpl-fake",
+            "object": "chat.completion",
+            "created": 0,
             "model": body.get("model") or self.model,
             "choices": [{"index": 0, "message": message, "finish_reason": finish}],
-            "usage": {"prompt_tokens": prompt_tokens, "completion_tokens": completion_tokens,
-                      "total_tokens": prompt_tokens + completion_tokens},
+            "usage": {
+                "prompt_tokens": prompt_tokens,
+                "completion_tokens": completion_tokens,
+                "total_tokens": prompt_tokens + completion_tokens,
+            },
         }
         return 200, {}, json.dumps(data).encode()
 
@@ -226,8 +247,10 @@ class FakeChatServer:
 
             def do_GET(self) -> None:
                 if self.path.rstrip("/").endswith("/models"):
-                    data = {"object": "list",
-                            "data": [{"id": server.model, "object": "model", "owned_by": "t"}]}
+                    data = {
+                        "object": "list",
+                        "data": [{"id": server.model, "object": "model", "owned_by": "t"}],
+                    }
                     self._send(200, {}, json.dumps(data).encode())
                 else:
                     self._send(404, {}, _error("not found", "not_found"))
@@ -251,11 +274,16 @@ class FakeChatServer:
                     self.close_connection = True
                     self.connection.close()
                     return
-                status, headers, payload = server.answer(body)
+                with server._lock:
+                    server.in_flight += 1
+                    server.max_in_flight = max(server.max_in_flight, server.in_flight)
                 try:
+                    status, headers, payload = server.answer(body)
+                finally:
+                    with server._lock:
+                        server.in_flight -= 1
+                with contextlib.suppress(BrokenPipeError, ConnectionResetError):
                     self._send(status, headers, payload)
-                except (BrokenPipeError, ConnectionResetError):
-                    pass
 
         return Handler
 
@@ -271,13 +299,15 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("--port", type=int, default=0)
     parser.add_argument("--reject-json-schema", action="store_true")
     args = parser.parse_args(argv)
-    server = FakeChatServer(args.fixtures, latency=args.latency, port=args.port,
-                            reject_json_schema=args.reject_json_schema)
+    server = FakeChatServer(
+        args.fixtures,
+        latency=args.latency,
+        port=args.port,
+        reject_json_schema=args.reject_json_schema,
+    )
     print(f"READY {server.base_url}", flush=True)
-    try:
+    with contextlib.suppress(KeyboardInterrupt):
         server._httpd.serve_forever()
-    except KeyboardInterrupt:
-        pass
 
 
 if __name__ == "__main__":

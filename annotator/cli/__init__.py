@@ -11,7 +11,7 @@ import sys
 
 import typer
 
-from annotator.cli import run_cmd
+from annotator.cli import doctor_cmd, run_cmd
 from annotator.errors import AnnotatorError
 
 app = typer.Typer(
@@ -23,7 +23,7 @@ app = typer.Typer(
     pretty_exceptions_enable=False,
 )
 
-for _module in (run_cmd,):
+for _module in (run_cmd, doctor_cmd):
     _module.register(app)
 
 
@@ -36,8 +36,10 @@ def main() -> None:
         print(f"annotate: error: {exc}", file=sys.stderr)
         sys.exit(exc.exit_code)
     except KeyboardInterrupt:
-        print("annotate: interrupted; finished articles are saved, run again to resume",
-              file=sys.stderr)
+        print(
+            "annotate: interrupted; finished articles are saved, run again to resume",
+            file=sys.stderr,
+        )
         sys.exit(130)
     except SystemExit:
         raise
@@ -53,6 +55,9 @@ def main() -> None:
             sys.exit(exc.exit_code)
         if os.environ.get("ANNOTATE_DEBUG"):
             raise
-        print(f"annotate: unexpected error: {type(exc).__name__}: {exc} "
-              "(set ANNOTATE_DEBUG=1 for the traceback)", file=sys.stderr)
+        print(
+            f"annotate: unexpected error: {type(exc).__name__}: {exc} "
+            "(set ANNOTATE_DEBUG=1 for the traceback)",
+            file=sys.stderr,
+        )
         sys.exit(1)

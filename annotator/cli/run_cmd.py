@@ -21,49 +21,99 @@ def register(app: typer.Typer) -> None:
 
 
 def run(
-    input_dir: Annotated[Path, typer.Argument(
-        help="Folder of articles (.txt, .md, .html, .jsonl), or one article file.",
-        show_default=False)],
-    out: Annotated[Path, typer.Option(
-        "--out", "-o", envvar="ANNOTATE_OUT",
-        help="Output root; the run goes to OUT/<input-folder-name>/.")] = Path("outputs"),
-    backend: Annotated[str, typer.Option(
-        envvar="ANNOTATE_BACKEND",
-        help="llm (any OpenAI-compatible endpoint), rules (offline, no model), or auto: "
-        "llm when a base URL or API key is configured, else rules.")] = "auto",
-    base_url: Annotated[str | None, typer.Option(
-        help="OpenAI-compatible endpoint, e.g. http://127.0.0.1:11434/v1 for Ollama. "
-        "Env: ANNOTATE_BASE_URL or OPENAI_BASE_URL.", show_default=False)] = None,
-    model: Annotated[str | None, typer.Option(
-        help="Model name. Env: ANNOTATE_MODEL. Default: the endpoint's first listed model "
-        "(gpt-4o-mini on the OpenAI API).", show_default=False)] = None,
-    api_key_env: Annotated[str, typer.Option(
-        help="Name of the environment variable that holds the API key (the key itself is "
-        "never taken on the command line).")] = "OPENAI_API_KEY",
-    mode: Annotated[str, typer.Option(
-        envvar="ANNOTATE_MODE",
-        help="Structured-output mode: tools, json_schema, json, or auto (probe the "
-        "endpoint once and cache the choice; see `annotate doctor`).")] = "auto",
-    concurrency: Annotated[int, typer.Option(
-        min=1, max=256, envvar="ANNOTATE_CONCURRENCY",
-        help="Model requests in flight at once.")] = 8,
-    timeout: Annotated[float, typer.Option(
-        min=1.0, help="Seconds to wait for one model response before retrying.")] = 120.0,
-    deadline: Annotated[float, typer.Option(
-        min=1.0, help="Seconds all attempts of one request may take together.")] = 600.0,
-    max_attempts: Annotated[int, typer.Option(
-        min=1, help="Attempts per request on transport faults (429, 5xx, timeouts).")] = 6,
-    max_tokens: Annotated[int, typer.Option(
-        min=64, help="Token budget of one model answer; an answer cut at this limit is "
-        "retried on smaller pieces of the article, never parsed.")] = 4096,
-    cache: Annotated[Path | None, typer.Option(
-        envvar="ANNOTATE_CACHE",
-        help="Cache folder for model answers. Default: OUT/.cache.",
-        show_default=False)] = None,
-    force: Annotated[bool, typer.Option(
-        "--force", help="Ignore the cache and overwrite hand-edited records.")] = False,
-    quiet: Annotated[bool, typer.Option(
-        "--quiet", "-q", help="No progress bar and no summary; errors only.")] = False,
+    input_dir: Annotated[
+        Path,
+        typer.Argument(
+            help="Folder of articles (.txt, .md, .html, .jsonl), or one article file.",
+            show_default=False,
+        ),
+    ],
+    out: Annotated[
+        Path,
+        typer.Option(
+            "--out",
+            "-o",
+            envvar="ANNOTATE_OUT",
+            help="Output root; the run goes to OUT/<input-folder-name>/.",
+        ),
+    ] = Path("outputs"),
+    backend: Annotated[
+        str,
+        typer.Option(
+            envvar="ANNOTATE_BACKEND",
+            help="llm (any OpenAI-compatible endpoint), rules (offline, no model), or auto: "
+            "llm when a base URL or API key is configured, else rules.",
+        ),
+    ] = "auto",
+    base_url: Annotated[
+        str | None,
+        typer.Option(
+            help="OpenAI-compatible endpoint, e.g. http://127.0.0.1:11434/v1 for Ollama. "
+            "Env: ANNOTATE_BASE_URL or OPENAI_BASE_URL.",
+            show_default=False,
+        ),
+    ] = None,
+    model: Annotated[
+        str | None,
+        typer.Option(
+            help="Model name. Env: ANNOTATE_MODEL. Default: the endpoint's first listed model "
+            "(gpt-4o-mini on the OpenAI API).",
+            show_default=False,
+        ),
+    ] = None,
+    api_key_env: Annotated[
+        str,
+        typer.Option(
+            help="Name of the environment variable that holds the API key (the key itself is "
+            "never taken on the command line)."
+        ),
+    ] = "OPENAI_API_KEY",
+    mode: Annotated[
+        str,
+        typer.Option(
+            envvar="ANNOTATE_MODE",
+            help="Structured-output mode: tools, json_schema, json, or auto (probe the "
+            "endpoint once and cache the choice; see `annotate doctor`).",
+        ),
+    ] = "auto",
+    concurrency: Annotated[
+        int,
+        typer.Option(
+            min=1, max=256, envvar="ANNOTATE_CONCURRENCY", help="Model requests in flight at once."
+        ),
+    ] = 8,
+    timeout: Annotated[
+        float, typer.Option(min=1.0, help="Seconds to wait for one model response before retrying.")
+    ] = 120.0,
+    deadline: Annotated[
+        float, typer.Option(min=1.0, help="Seconds all attempts of one request may take together.")
+    ] = 600.0,
+    max_attempts: Annotated[
+        int,
+        typer.Option(min=1, help="Attempts per request on transport faults (429, 5xx, timeouts)."),
+    ] = 6,
+    max_tokens: Annotated[
+        int,
+        typer.Option(
+            min=64,
+            help="Token budget of one model answer; an answer cut at this limit is "
+            "retried on smaller pieces of the article, never parsed.",
+        ),
+    ] = 4096,
+    cache: Annotated[
+        Path | None,
+        typer.Option(
+            envvar="ANNOTATE_CACHE",
+            help="Cache folder for model answers. Default: OUT/.cache.",
+            show_default=False,
+        ),
+    ] = None,
+    force: Annotated[
+        bool, typer.Option("--force", help="Ignore the cache and overwrite hand-edited records.")
+    ] = False,
+    quiet: Annotated[
+        bool, typer.Option("--quiet", "-q", help="No progress bar and no summary; errors only.")
+    ] = False,
 ) -> None:
     """Annotate every article in INPUT_DIR, then reconcile them into one event summary.
 
@@ -79,16 +129,32 @@ def run(
     if backend == "auto":
         chosen = "llm" if endpoint_configured(base_url, api_key_env) else "rules"
         if chosen == "rules":
-            console.print("annotate: no model endpoint configured: using the offline rules "
-                          "backend (pass --base-url URL --model NAME, or set OPENAI_API_KEY, "
-                          "to use a model)")
+            console.print(
+                "annotate: no model endpoint configured: using the offline rules "
+                "backend (pass --base-url URL --model NAME, or set OPENAI_API_KEY, "
+                "to use a model)"
+            )
     endpoint = None
     if chosen == "llm":
         endpoint = resolve_endpoint(
-            base_url=base_url, model=model, api_key_env=api_key_env, mode=mode,  # type: ignore[arg-type]
-            timeout=timeout, deadline=deadline, max_attempts=max_attempts, max_tokens=max_tokens)
-    opts = RunOptions(input_path=input_dir, out_root=out, backend=chosen, endpoint=endpoint,
-                      concurrency=concurrency, force=force, cache_dir=cache)
+            base_url=base_url,
+            model=model,
+            api_key_env=api_key_env,
+            mode=mode,
+            timeout=timeout,
+            deadline=deadline,
+            max_attempts=max_attempts,
+            max_tokens=max_tokens,
+        )
+    opts = RunOptions(
+        input_path=input_dir,
+        out_root=out,
+        backend=chosen,
+        endpoint=endpoint,
+        concurrency=concurrency,
+        force=force,
+        cache_dir=cache,
+    )
     result = asyncio.run(run_pipeline(opts, make_progress(console, enabled=not quiet)))
     _report(console, result)
     if result.failed:
@@ -105,8 +171,11 @@ def _report(console: Console, result: RunResult) -> None:
         err.print(f"annotate: failed {s.path}: {s.error}", markup=False, highlight=False)
     kept = [s for s in result.statuses if s.output == "kept_hand_edit"]
     for s in kept:
-        console.print(f"annotate: kept hand-edited {s.id}.yaml (use --force to overwrite)",
-                      markup=False, highlight=False)
+        console.print(
+            f"annotate: kept hand-edited {s.id}.yaml (use --force to overwrite)",
+            markup=False,
+            highlight=False,
+        )
     counts: dict[str, int] = {}
     for s in result.statuses:
         counts[s.status] = counts.get(s.status, 0) + 1
@@ -119,16 +188,24 @@ def _report(console: Console, result: RunResult) -> None:
     console.print(
         f"annotate: {len(result.statuses)} articles ({parts}); "
         f"claims grounded exact {ground['exact']}, fuzzy {ground['fuzzy']}, none {ground['none']}",
-        markup=False, highlight=False)
+        markup=False,
+        highlight=False,
+    )
     if summary is not None:
         statuses: dict[str, int] = {}
         for c in summary.claims:
             statuses[c.status] = statuses.get(c.status, 0) + 1
         detail = ", ".join(f"{v} {k}" for k, v in sorted(statuses.items()))
-        console.print(f"annotate: event summary: {len(summary.claims)} claims ({detail}), "
-                      f"{len(summary.conflicts)} conflicts", markup=False, highlight=False)
+        console.print(
+            f"annotate: event summary: {len(summary.claims)} claims ({detail}), "
+            f"{len(summary.conflicts)} conflicts",
+            markup=False,
+            highlight=False,
+        )
     rel = os.path.relpath(result.run_dir)
-    console.print(f"annotate: wrote {rel}/event.yaml, {rel}/articles/, {rel}/manifest.yaml",
-                  markup=False, highlight=False)
-
-
+    console.print(
+        f"annotate: wrote {rel}/event.yaml, {rel}/report.html, {rel}/articles/, "
+        f"{rel}/manifest.yaml",
+        markup=False,
+        highlight=False,
+    )

@@ -1,0 +1,130 @@
+"""Throughput of `annotate run` against a local stub endpoint with a fixed latency.
+
+    .venv/bin/python bench/bench_run.py [--articles 40] [--latency 0.5] [--concurrency 8]
+
+Measures (1) the wall time of N articles at concurrency C against the ideal
+N x latency / C (one model call per article), plus the process start-up time measured
+alone, and (2) a fully cached re-run of the same articles (zero model calls expected).
+Not a test: it prints figures.
+"""
+
+from __future__ import annotations
+
+import argparse
+import re
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+from typing import Any
+
+ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT))
+
+from tests.fake_llm import FakeChatServer, messages_text  # noqa: E402
+
+ANNOTATE = [sys.executable, "-m", "annotator"]
+
+
+def make_articles(folder: Path, n: int) -> None:
+    folder.mkdir(parents=True)
+    for i in range(n):
+        (folder / f"article_{i:04d}.txt").write_text(
+            f"# Bridge {i} Opens\n\nCity officials said on Monday that bridge number {i} "
+            f"will open to traffic in May, according to the Daily Ledger. A spokesman "
+            f"for the transport ministry denied that the bridge {i} had failed inspection.\n",
+            encoding="utf-8",
+        )
+
+
+def responder(body: dict[str, Any]) -> dict[str, Any]:
+    text = messages_text(body)
+    m = re.search(r"bridge number (\d+)", text)
+    n = m.group(1) if m else "0"
+    return {
+        "speakers": [
+            {
+                "id": "p1",
+                "name": "a spokesman",
+                "role": "spokesman",
+                "affiliation": "transport ministry",
+            }
+        ],
+        "sources": [{"id": "s1", "name": "Daily Ledger", "kind": "news_outlet"}],
+        "claims": [
+            {
+                "statement": f"Bridge {n} will open to traffic in May.",
+                "quote": f"bridge number {n} will open to traffic in May",
+                "speaker": None,
+                "sources": ["s1"],
+                "stance": "confirm",
+            },
+            {
+                "statement": f"Bridge {n} failed inspection.",
+                "quote": f"denied that the bridge {n} had failed inspection",
+                "speaker": "p1",
+                "sources": [],
+                "stance": "deny",
+            },
+        ],
+    }
+
+
+def timed(args: list[str]) -> float:
+    t0 = time.perf_counter()
+    proc = subprocess.run(args, capture_output=True, text=True, cwd=ROOT)
+    elapsed = time.perf_counter() - t0
+    if proc.returncode != 0:
+        raise SystemExit(f"annotate failed ({proc.returncode}):\n{proc.stderr}")
+    return elapsed
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0] if __doc__ else None)
+    parser.add_argument("--articles", type=int, default=40)
+    parser.add_argument("--latency", type=float, default=0.5)
+    parser.add_argument("--concurrency", type=int, default=8)
+    args = parser.parse_args()
+    n, lat, c = args.articles, args.latency, args.concurrency
+
+    startup = min(timed([*ANNOTATE, "--help"]) for _ in range(3))
+    with tempfile.TemporaryDirectory() as tmp, FakeChatServer(latency=lat) as server:
+        server.add_responder("Extraction", responder)
+        data, out = Path(tmp) / "data", Path(tmp) / "out"
+        make_articles(data, n)
+        cmd = [
+            *ANNOTATE,
+            "run",
+            str(data),
+            "--out",
+            str(out),
+            "--base-url",
+            server.base_url,
+            "--model",
+            "bench",
+            "--mode",
+            "tools",
+            "--concurrency",
+            str(c),
+            "-q",
+        ]
+        cold = timed(cmd)
+        calls = len(server.chat_requests())
+        warm = timed(cmd)
+        warm_calls = len(server.chat_requests()) - calls
+
+    ideal = n * lat / c
+    waves = -(-n // c) * lat  # whole batches of C: the floor when N is not a multiple of C
+    print(f"articles={n} latency={lat}s concurrency={c} model_calls={calls}")
+    print(f"process start-up (annotate --help, best of 3): {startup:.2f}s")
+    print(
+        f"cold run: {cold:.2f}s; ideal N*latency/C = {ideal:.2f}s (+ start-up = "
+        f"{ideal + startup:.2f}s); over ideal+start-up: {100 * (cold / (ideal + startup) - 1):+.1f}%"
+    )
+    print(f"  (ceil(N/C) * latency = {waves:.2f}s)")
+    print(f"fully cached re-run: {warm:.2f}s with {warm_calls} model calls")
+
+
+if __name__ == "__main__":
+    main()
