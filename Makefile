@@ -5,7 +5,7 @@ BIN := $(VENV)/bin
 
 .PHONY: test lint bench setup
 test: setup lint
-	$(BIN)/pytest -q
+	ANNOTATE_REQUIRE_LOCAL_SERVER=1 $(BIN)/pytest -q
 
 lint: setup
 	$(BIN)/ruff check annotator tests bench

@@ -4,14 +4,17 @@ re-ask for the quotes that grounding could not find in the text."""
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
 
 from annotator.articles import Article
 from annotator.errors import OutputTruncated
 from annotator.extraction_models import Extraction, QuoteFixes
 from annotator.grounding import ground_quote
-from annotator.llm_client import StructuredClient
 from annotator.models import Usage
 from annotator.prompts import Prompt
+
+if TYPE_CHECKING:
+    from annotator.llm_client import StructuredClient
 
 EXTRACT_PROMPT = "extract_v1"
 REQUOTE_PROMPT = "requote_v1"

@@ -179,6 +179,15 @@ class StructuredClient:
                     is_transient(cause) or isinstance(cause, openai.APIStatusError)
                 ):
                     raise cause from None
+                if budget and _hit_token_limit(exc.last_completion, budget):
+                    # some servers (llama-cpp-python) say finish_reason "tool_calls" even
+                    # when the call was cut at max_tokens: the token count tells
+                    raise OutputTruncated(
+                        f"model output reached the token limit ({budget} tokens) and did "
+                        "not parse; not used",
+                        attempts=attempts,
+                        endpoint=self.config.base_url,
+                    ) from None
                 raise ExtractionInvalid(
                     f"model output did not match the {response_model.__name__} schema after "
                     f"{exc.n_attempts} attempt(s) in mode {self.mode!r}: "
@@ -301,6 +310,13 @@ def _usage(raw: Any) -> Usage:
         completion_tokens=int(getattr(u, "completion_tokens", 0) or 0),
         total_tokens=int(getattr(u, "total_tokens", 0) or 0),
     )
+
+
+def _hit_token_limit(completion: Any, budget: int) -> bool:
+    if _finish_reason(completion) == "length":
+        return True
+    used = getattr(getattr(completion, "usage", None), "completion_tokens", None)
+    return isinstance(used, int) and used >= budget
 
 
 def _finish_reason(raw: Any) -> str | None:

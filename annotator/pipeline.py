@@ -169,7 +169,6 @@ async def run_pipeline(opts: RunOptions, progress: ProgressSink | None = None) -
         )
 
     from annotator.reconcile import reconcile
-
     from annotator.report_html import render_report
 
     ordered = [records[k] for k in sorted(records)]
@@ -249,23 +248,24 @@ class RulesBackend:
 
 
 class LLMBackend:
+    """Model answers through the cache. The network client (openai + instructor, slow to
+    import) is only built on the first cache miss, so a fully cached re-run never loads it."""
+
     def __init__(self, opts: RunOptions, config: EndpointConfig, mode: str) -> None:
         from annotator.cache import ResponseCache, schema_sha256
-        from annotator.extract_llm import EXTRACT_PROMPT, REQUOTE_PROMPT, LLMExtractor
+        from annotator.extract_llm import EXTRACT_PROMPT, REQUOTE_PROMPT
         from annotator.extraction_models import QuoteFixes
-        from annotator.llm_client import StructuredClient
         from annotator.prompts import load_prompt
 
         self.config = config
         self.mode = mode
         self.force = opts.force
+        self.chunk_chars = opts.chunk_chars
         self.notices: list[str] = []
         self.prompt = load_prompt(EXTRACT_PROMPT)
         self.requote = load_prompt(REQUOTE_PROMPT)
-        self.client = StructuredClient(config, mode=mode)
-        self.extractor = LLMExtractor(
-            self.client, self.prompt, self.requote, chunk_chars=opts.chunk_chars
-        )
+        self._extractor: Any = None
+        self._client: Any = None
         self.cache = ResponseCache(opts.cache_dir or opts.out_root / ".cache")
         self.key_base = {
             "endpoint": config.base_url,
@@ -279,6 +279,18 @@ class LLMBackend:
                 "chunk_chars": opts.chunk_chars,
             },
         }
+
+    @property
+    def extractor(self) -> Any:
+        if self._extractor is None:
+            from annotator.extract_llm import LLMExtractor
+            from annotator.llm_client import StructuredClient
+
+            self._client = StructuredClient(self.config, mode=self.mode)
+            self._extractor = LLMExtractor(
+                self._client, self.prompt, self.requote, chunk_chars=self.chunk_chars
+            )
+        return self._extractor
 
     async def annotate(self, article: Article) -> tuple[Extraction, AnnotationInfo, int, bool]:
         from annotator.cache import cache_key
@@ -326,7 +338,8 @@ class LLMBackend:
         }
 
     async def aclose(self) -> None:
-        await self.client.aclose()
+        if self._client is not None:
+            await self._client.aclose()
 
 
 async def _make_backend(opts: RunOptions) -> RulesBackend | LLMBackend:

@@ -45,12 +45,17 @@ def response_model_name(body: dict[str, Any]) -> str | None:
     fmt = body.get("response_format") or {}
     if fmt.get("type") == "json_schema":
         return str(fmt["json_schema"].get("name"))
+    # JSON mode: the schema is printed into the system message; read its top-level title
     text = "\n".join(str(m.get("content", "")) for m in body.get("messages", []))
-    m = re.search(r'"title":\s*"(\w+)"\s*,\s*"type":\s*"object"\s*}\s*$', text, re.MULTILINE)
-    if m:
-        return m.group(1)
-    titles = re.findall(r'"title":\s*"(\w+)"', text)
-    return titles[-1] if titles else None
+    decoder = json.JSONDecoder()
+    for start in (m.start() for m in re.finditer(r"\{", text)):
+        try:
+            schema, _ = decoder.raw_decode(text, start)
+        except ValueError:
+            continue
+        if isinstance(schema, dict) and "title" in schema and "properties" in schema:
+            return str(schema["title"])
+    return None
 
 
 def messages_text(body: dict[str, Any]) -> str:

@@ -9,7 +9,6 @@ import sys
 import time
 from pathlib import Path
 
-import click
 import typer
 from typer.testing import CliRunner
 
@@ -107,24 +106,36 @@ def test_exit_code_is_1_when_an_article_fails(
             else LLM_RESPONDER(body)
         ),
     )
-    result = CliRunner().invoke(
-        app,
-        [
-            "run",
-            str(articles_dir),
-            "--out",
-            str(tmp_path),
-            "--base-url",
-            fake_llm.base_url,
-            "--model",
-            "m",
-            "--mode",
-            "tools",
-            "-q",
-        ],
-    )
+    args = [
+        "run",
+        str(articles_dir),
+        "--out",
+        str(tmp_path),
+        "--base-url",
+        fake_llm.base_url,
+        "--model",
+        "m",
+        "--mode",
+        "tools",
+        "-q",
+    ]
+    result = CliRunner().invoke(app, args)
     assert result.exit_code == 1
     assert "failed extra.txt" in result.output
+    proc = annotate(*args)  # and through the console entry point, as a user runs it
+    assert proc.returncode == 1
+    assert "annotate: failed extra.txt: " in proc.stderr and "Traceback" not in proc.stderr
+
+
+def test_usage_errors_exit_2_without_traceback(tmp_path: Path) -> None:
+    proc = annotate("run", str(tmp_path), "--no-such-option")
+    assert proc.returncode == 2 and "No such option" in proc.stderr
+    proc = annotate("run", str(tmp_path / "missing"))
+    assert proc.returncode == 2
+    assert (
+        proc.stderr.strip()
+        == f"annotate: error: input {str(tmp_path / 'missing')!r} does not exist"
+    )
 
 
 def test_offline_default_says_so_in_one_line(articles_dir: Path, tmp_path: Path) -> None:
@@ -136,11 +147,12 @@ def test_offline_default_says_so_in_one_line(articles_dir: Path, tmp_path: Path)
 
 def test_every_option_has_help_text() -> None:
     command = typer.main.get_command(app)
-    assert isinstance(command, click.Group)
-    for name, sub in command.commands.items():
+    commands = command.commands  # type: ignore[attr-defined]
+    assert {"run", "reconcile", "eval", "doctor"} <= set(commands)
+    for name, sub in commands.items():
         assert sub.help, name
         for param in sub.params:
-            if isinstance(param, click.Option):
+            if param.param_type_name == "option":
                 assert param.help, f"{name} {param.opts}"
 
 

@@ -129,6 +129,24 @@ def test_finish_reason_length_is_never_parsed(server: FakeChatServer) -> None:
         ask(server)
 
 
+def test_tool_call_cut_at_the_token_limit_is_truncation_even_without_length() -> None:
+    # llama-cpp-python reports finish_reason "tool_calls" for a call cut at max_tokens
+    with FakeChatServer() as s:
+        s.add_responder("Answer", lambda body: {"word": "x" * 400, "n": 3})
+        s.enqueue_fault("truncated", count=3)
+
+        async def go() -> None:
+            cfg = resolve_endpoint(base_url=s.base_url, model="m", mode="tools", max_tokens=64)
+            client = StructuredClient(cfg)
+            try:
+                await client.complete(MESSAGES, Answer)
+            finally:
+                await client.aclose()
+
+        with pytest.raises(OutputTruncated, match="token limit"):
+            asyncio.run(go())
+
+
 def test_rejected_mode_is_not_retried_and_says_what_to_do() -> None:
     with FakeChatServer(reject_json_schema=True) as s:
         s.add_responder("Answer", lambda body: {"word": "hi", "n": 3})

@@ -22,8 +22,14 @@ def _record() -> ArticleAnnotation:
         article=ArticleInfo(id="a<1>", path="a.txt", sha256="0" * 64, title="T <b>"),
         annotation=AnnotationInfo(backend="rules"),
         claims=[
-            ClaimRecord(id="c1", statement="The talks failed.", quote=quote,
-                        span=[start, start + len(quote)], grounding="exact", stance="confirm"),
+            ClaimRecord(
+                id="c1",
+                statement="The talks failed.",
+                quote=quote,
+                span=[start, start + len(quote)],
+                grounding="exact",
+                stance="confirm",
+            ),
             ClaimRecord(id="c2", statement="x", quote="not in the text at all", stance="deny"),
         ],
     )
@@ -33,15 +39,26 @@ def test_article_text_is_escaped_and_quotes_highlighted() -> None:
     rec = _record()
     summary = EventSummary(
         event=EventInfo(title="<img src=x onerror=alert(1)>", date="2024-11-11", summary="s"),
-        claims=[EventClaim(
-            id="k1", statement="The talks failed.", status="disputed",
-            stances=StanceCounts(confirm=1, deny=1),
-            provenance=[
-                Provenance(article="a<1>", claim="c1", quote=rec.claims[0].quote,
-                           span=rec.claims[0].span, stance="confirm"),
-                Provenance(article="a<1>", claim="c2", quote="not in the text at all",
-                           stance="deny"),
-            ])],
+        claims=[
+            EventClaim(
+                id="k1",
+                statement="The talks failed.",
+                status="disputed",
+                stances=StanceCounts(confirm=1, deny=1),
+                provenance=[
+                    Provenance(
+                        article="a<1>",
+                        claim="c1",
+                        quote=rec.claims[0].quote,
+                        span=rec.claims[0].span,
+                        stance="confirm",
+                    ),
+                    Provenance(
+                        article="a<1>", claim="c2", quote="not in the text at all", stance="deny"
+                    ),
+                ],
+            )
+        ],
         conflicts=[Conflict(claim="k1", confirm=["Him"], deny=["<Her>"])],
     )
     html = render_report(summary, [rec], {"a<1>": TEXT})

@@ -11,7 +11,7 @@ import sys
 
 import typer
 
-from annotator.cli import doctor_cmd, run_cmd
+from annotator.cli import doctor_cmd, eval_cmd, reconcile_cmd, run_cmd
 from annotator.errors import AnnotatorError
 
 app = typer.Typer(
@@ -23,17 +23,19 @@ app = typer.Typer(
     pretty_exceptions_enable=False,
 )
 
-for _module in (run_cmd, doctor_cmd):
+for _module in (run_cmd, doctor_cmd, reconcile_cmd, eval_cmd):
     _module.register(app)
 
 
 def main() -> None:
+    # Standalone mode: click itself handles usage errors (exit 2), --help and typer.Exit
+    # codes. Our own errors propagate out of it and are printed here as one line.
     try:
-        app(standalone_mode=False)
+        app()
     except AnnotatorError as exc:
         if os.environ.get("ANNOTATE_DEBUG"):
             raise
-        print(f"annotate: error: {exc}", file=sys.stderr)
+        print(f"annotate: error: {' '.join(str(exc).split())}", file=sys.stderr)
         sys.exit(exc.exit_code)
     except KeyboardInterrupt:
         print(
@@ -41,22 +43,11 @@ def main() -> None:
             file=sys.stderr,
         )
         sys.exit(130)
-    except SystemExit:
-        raise
-    except Exception as exc:  # click usage errors and anything unexpected
-        import click
-
-        if isinstance(exc, click.exceptions.ClickException):
-            exc.show()
-            sys.exit(exc.exit_code)
-        if isinstance(exc, click.exceptions.Abort):
-            sys.exit(130)
-        if isinstance(exc, click.exceptions.Exit):
-            sys.exit(exc.exit_code)
+    except Exception as exc:
         if os.environ.get("ANNOTATE_DEBUG"):
             raise
         print(
-            f"annotate: unexpected error: {type(exc).__name__}: {exc} "
+            f"annotate: unexpected error: {type(exc).__name__}: {' '.join(str(exc).split())} "
             "(set ANNOTATE_DEBUG=1 for the traceback)",
             file=sys.stderr,
         )

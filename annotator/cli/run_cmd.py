@@ -120,7 +120,9 @@ def run(
     Writes OUT/<name>/articles/<id>.yaml, event.yaml and manifest.yaml. Safe to interrupt
     and run again: finished articles are not sent to the model again.
     """
-    console = Console(stderr=True, quiet=quiet)
+    console = Console(stderr=True, quiet=quiet, soft_wrap=True)
+    if not input_dir.exists():
+        raise UsageError(f"input {str(input_dir)!r} does not exist")
     if backend not in ("auto", "llm", "rules"):
         raise UsageError(f"unknown --backend {backend!r}; use auto, llm or rules")
     if mode not in MODES:
@@ -162,7 +164,7 @@ def run(
 
 
 def _report(console: Console, result: RunResult) -> None:
-    err = Console(stderr=True)
+    err = Console(stderr=True, soft_wrap=True)
     for line in result.input_errors:
         err.print(f"annotate: skipped {line}", markup=False, highlight=False)
     for line in result.skipped:

@@ -1,0 +1,221 @@
+"""Stance cue lists and matchers, shared by the rules extractor and the rules stance predictor.
+
+General news-language cues, never tuned against single evaluation rows:
+denial (denied, false, fiction, untrue, "no conversation") -> deny; hedges (reportedly,
+allegedly, claimed, unconfirmed, "could not be verified") -> unverified.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterable
+from typing import Literal
+
+ClauseStance = Literal["confirm", "deny", "unverified"]
+
+# Words and phrases that reject a proposition.
+DENIAL_TERMS: tuple[str, ...] = (
+    "false",
+    "falsely",
+    "untrue",
+    "not true",
+    "fiction",
+    "fictional",
+    "fake",
+    "faked",
+    "fabricated",
+    "fabrication",
+    "baseless",
+    "groundless",
+    "unfounded",
+    "nonsense",
+    "hoax",
+    "a lie",
+    "lies",
+    "lying",
+    "misinformation",
+    "disinformation",
+    "no truth",
+    "incorrect",
+    "inaccurate",
+    "bogus",
+    "myth",
+    "debunked",
+    "debunk",
+    "debunks",
+    "denied",
+    "denies",
+    "deny",
+    "denial",
+    "rejected",
+    "refuted",
+    "refutes",
+    "dismissed",
+    "no evidence",
+    "never happened",
+    "did not happen",
+    "didn't happen",
+    "not happen",
+    "no such",
+    "no conversation",
+    "no call",
+    "no plans",
+    "not real",
+    "satire",
+    "satirical",
+    "spoof",
+    "parody",
+    "scam",
+    "rumour is false",
+    "not the case",
+)
+# Words and phrases that mark a report as not (yet) established.
+HEDGE_TERMS: tuple[str, ...] = (
+    "reportedly",
+    "allegedly",
+    "alleged",
+    "purportedly",
+    "purported",
+    "apparently",
+    "supposedly",
+    "claimed",
+    "claims",
+    "claiming",
+    "unconfirmed",
+    "unverified",
+    "could not be verified",
+    "cannot be verified",
+    "could not be independently verified",
+    "not been verified",
+    "not been confirmed",
+    "not confirmed",
+    "not immediately confirm",
+    "could not confirm",
+    "neither confirmed nor denied",
+    "would not confirm",
+    "declined to comment",
+    "did not respond",
+    "rumor",
+    "rumors",
+    "rumour",
+    "rumours",
+    "rumored",
+    "rumoured",
+    "speculation",
+    "speculated",
+    "it is unclear",
+    "it was unclear",
+    "it is not clear",
+    "remains unclear",
+    "is said to",
+    "are said to",
+    "was said to",
+    "is believed to",
+    "are believed to",
+    "may have",
+    "might have",
+    "could be",
+    "may be",
+    "possibly",
+    "suggests",
+    "appears to",
+    "seems to",
+)
+# Extra hedges of headline language ("X to split -- report", "Is X real?").
+HEADLINE_HEDGES: tuple[str, ...] = (
+    "report",
+    "reports",
+    "reported",
+    "according to",
+    "sources",
+    "source",
+    "could",
+    "may",
+    "might",
+    "rumour",
+    "claim",
+    "says",
+    "said",
+    "?",
+    "possible",
+    "investigating",
+    "probe",
+)
+# Attribution language: an article that relays what others say about a claim, rather
+# than stating it, "discusses" it (a weaker hedge than "reportedly").
+REPORTING_TERMS: tuple[str, ...] = (
+    "according to",
+    "report",
+    "reports",
+    "reported",
+    "said",
+    "says",
+    "told",
+    "claims",
+    "claimed",
+    "could",
+    "might",
+    "may",
+)
+# Negators that turn a denial back around ("not false") or make "no X" a denial.
+NEGATORS: tuple[str, ...] = ("not", "n't", "never", "no", "nor", "neither", "cannot")
+
+
+def cue_pattern(terms: Iterable[str]) -> re.Pattern[str]:
+    """One case-insensitive regex matching any term as whole words (longest first)."""
+    parts = []
+    for term in sorted(set(terms), key=len, reverse=True):
+        escaped = re.escape(term).replace(r"\ ", r"\s+")
+        left = r"(?<![\w'’])" if term[0].isalnum() else ""
+        right = r"(?![\w'’])" if term[-1].isalnum() else ""
+        parts.append(left + escaped + right)
+    return re.compile("|".join(parts), re.IGNORECASE)
+
+
+DENIAL_CUE = cue_pattern(DENIAL_TERMS)
+HEDGE_CUE = cue_pattern(HEDGE_TERMS)
+HEADLINE_HEDGE_CUE = cue_pattern(HEADLINE_HEDGES)
+REPORTING_CUE = cue_pattern(REPORTING_TERMS)
+NEITHER_NOR_CUE = re.compile(
+    r"\bneither\s+(?:\w+ly\s+)?(?:confirmed|denied)\s+nor\s+(?:\w+ly\s+)?(?:confirmed|denied)\b",
+    re.IGNORECASE,
+)
+# "did not deny", "not false", "no denial": a negated denial is not a denial.
+NEGATED_DENIAL = re.compile(
+    r"\b(?:not|n't|never|no)\s+(?:\w+\s+)?(?:deny|denied|denial|false|untrue|fake|a hoax)\b",
+    re.IGNORECASE,
+)
+
+
+# The adverbs by which an article relays a report it does not vouch for.
+REPORTED_ADVERB = re.compile(
+    r"\b(?:reportedly|allegedly|purportedly|supposedly|is said to|are said to)\b", re.IGNORECASE
+)
+
+
+def find_cues(pattern: re.Pattern[str], text: str) -> list[tuple[int, int]]:
+    return [(m.start(), m.end()) for m in pattern.finditer(text)]
+
+
+def has_denial(text: str) -> bool:
+    """True when text rejects something, ignoring negated denials and neither/nor hedges."""
+    cleaned = NEITHER_NOR_CUE.sub(" ", text)
+    cleaned = NEGATED_DENIAL.sub(" ", cleaned)
+    return DENIAL_CUE.search(cleaned) is not None
+
+
+def has_hedge(text: str) -> bool:
+    return HEDGE_CUE.search(text) is not None or NEITHER_NOR_CUE.search(text) is not None
+
+
+def clause_stance(
+    text: str, *, denial_verb: bool = False, hedge_verb: bool = False
+) -> ClauseStance:
+    """Stance of one attributed clause: denial beats hedge beats plain assertion."""
+    if NEITHER_NOR_CUE.search(text):
+        return "unverified"
+    if denial_verb or has_denial(text):
+        return "deny"
+    if hedge_verb or has_hedge(text):
+        return "unverified"
+    return "confirm"
