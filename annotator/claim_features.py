@@ -51,6 +51,16 @@ _NUMBER_WORDS = {
 _AFTER = frozenset({"since", "after", "following", "from"})
 _BEFORE = frozenset({"before", "until", "till", "prior", "by", "ahead"})
 _NEGATIONS = frozenset({"not", "no", "never", "neither", "nor", "none", "nobody", "nothing"})
+# Intention, readiness, ability or prediction: "Putin is ready to speak to Trump" or
+# "Trump would end the war" is not the event "they spoke" / "the war ended".
+_MODAL = frozenset(
+    _split(
+        """will would could might can shall ready readiness willing willingness prepared
+    plan plans planned planning intend intends intended want wants wanted hope hopes
+    hoped expect expects expected promise promised pledge pledged pledges vow vowed
+    able seek seeks sought aim aims aimed"""
+    )
+)
 _M = r"(?:jan|feb|mar|apr|may|jun|jul|aug|sep|sept|oct|nov|dec)[a-z]*\.?"
 _DATE = re.compile(
     rf"\b(?P<m1>{_M})\s+(?P<d1>\d{{1,2}})(?:st|nd|rd|th)?\b(?:,?\s+(?P<y1>(?:19|20)\d\d)\b)?"
@@ -146,9 +156,10 @@ class Anchors:
     relations: frozenset[str] | None = None  # "after" / "before", attached to a time
     names: frozenset[str] = frozenset()  # who or where: capitalised words
     dated: bool = False  # any of years .. relations stated (a fast path when not)
+    modal: bool = False  # an intention, readiness or prediction, not an event
 
     def compatible(self, other: Anchors) -> bool:
-        if self.negated != other.negated:
+        if self.negated != other.negated or self.modal != other.modal:
             return False
         # "Trump spoke with Zelensky" is not "Trump spoke with Putin": each names someone
         # the other does not; a statement that names fewer may still be a paraphrase
@@ -180,6 +191,7 @@ class Anchors:
             self.relations if self.relations is not None else other.relations,
             self.names | other.names,
             self.dated or other.dated,
+            self.modal,
         )
 
 
@@ -276,6 +288,7 @@ def statement_features(text: str) -> StatementFeatures:
     negated = False
     cased_words = _WORD.findall(plain)
     raw = [w.lower() for w in cased_words]
+    modal = any(w in _MODAL for w in raw)
     for i, cased in enumerate(cased_words):
         kind, value = _word_class(raw[i])
         if kind == _CONTENT:
@@ -306,5 +319,6 @@ def statement_features(text: str) -> StatementFeatures:
         frozenset(names),
         bool(found.years or found.months or found.days or found.weekdays)
         or bool(found.numbers or found.relations),
+        modal,
     )
     return StatementFeatures(frozenset(words), anchors, lead)

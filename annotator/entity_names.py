@@ -47,7 +47,7 @@ _GENERIC = re.compile(
     re.IGNORECASE,
 )
 OUTLET_KINDS = frozenset({"news_outlet", "news_agency"})
-_TRAILING_TYPE_WORDS = (("news", "agenci"), ("newspaper",), ("news", "service"), ("wire",))  # folded
+_TYPE_WORDS = (("news", "agency"), ("newspaper",), ("news", "service"), ("wire",))
 _DEMONYMS = {
     "ukrainian": "ukraine", "russian": "russia", "american": "us", "usa": "us",
     "british": "uk", "chinese": "china", "french": "france", "german": "germany",

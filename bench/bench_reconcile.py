@@ -19,30 +19,138 @@ import subprocess
 import sys
 import tempfile
 import time
+from dataclasses import dataclass
 from pathlib import Path
 
 CLAIMS_PER_FILE = 20
-FIRST = ["Anna", "Boris", "Carla", "Dmitri", "Elena", "Farid", "Greta", "Hugo", "Irina", "Jonas", "Karim", "Lena", "Marco", "Nadia", "Oleg", "Paula", "Quentin", "Rosa", "Sergei", "Tanya", "Umar", "Vera", "Walter", "Xenia", "Yusuf", "Zoran", "Alice", "Bruno", "Chen", "Dana"]
-LAST = ["Abbott", "Baranov", "Castillo", "Dimitrov", "Engel", "Fischer", "Garcia", "Horvat", "Ivanova", "Jensen", "Kowalski", "Lindqvist", "Moreau", "Novak", "Okafor", "Petrov", "Quinn", "Rossi", "Schmidt", "Tanaka", "Ueda", "Volkov", "Weber", "Xu", "Yilmaz", "Zimmer", "Adler", "Brandt", "Costa", "Dubois", "Eriksen", "Ferreira", "Gruber", "Hansen", "Ito", "Jovanovic"]
+FIRST = [
+    "Anna",
+    "Boris",
+    "Carla",
+    "Dmitri",
+    "Elena",
+    "Farid",
+    "Greta",
+    "Hugo",
+    "Irina",
+    "Jonas",
+    "Karim",
+    "Lena",
+    "Marco",
+    "Nadia",
+    "Oleg",
+    "Paula",
+    "Quentin",
+    "Rosa",
+    "Sergei",
+    "Tanya",
+    "Umar",
+    "Vera",
+    "Walter",
+    "Xenia",
+    "Yusuf",
+    "Zoran",
+    "Alice",
+    "Bruno",
+    "Chen",
+    "Dana",
+]
+LAST = [
+    "Abbott",
+    "Baranov",
+    "Castillo",
+    "Dimitrov",
+    "Engel",
+    "Fischer",
+    "Garcia",
+    "Horvat",
+    "Ivanova",
+    "Jensen",
+    "Kowalski",
+    "Lindqvist",
+    "Moreau",
+    "Novak",
+    "Okafor",
+    "Petrov",
+    "Quinn",
+    "Rossi",
+    "Schmidt",
+    "Tanaka",
+    "Ueda",
+    "Volkov",
+    "Weber",
+    "Xu",
+    "Yilmaz",
+    "Zimmer",
+    "Adler",
+    "Brandt",
+    "Costa",
+    "Dubois",
+    "Eriksen",
+    "Ferreira",
+    "Gruber",
+    "Hansen",
+    "Ito",
+    "Jovanovic",
+]
 TITLES = ("President", "Minister", "spokesman", "Senator", "Governor", "envoy")
 OUTLETS = ("The Daily Ledger", "Morning Courier", "Global Wire", "The Evening Post", "Metro Times")
-PLACES = ["Geneva", "Vienna", "Oslo", "Lisbon", "Prague", "Warsaw", "Ankara", "Cairo", "Nairobi", "Lima", "Quito", "Hanoi"]
+PLACES = [
+    "Geneva",
+    "Vienna",
+    "Oslo",
+    "Lisbon",
+    "Prague",
+    "Warsaw",
+    "Ankara",
+    "Cairo",
+    "Nairobi",
+    "Lima",
+    "Quito",
+    "Hanoi",
+]
 PREDICATES = (  # paraphrase sets: every entry of a set says the same thing
-    ("{a} met {b} in {place}", "{a} held a meeting with {b} in {place}", "{b} and {a} met in {place}"),
-    ("{a} spoke with {b} by phone", "{a} and {b} held a phone call", "{b} talked to {a} on the phone"),
-    ("{a} urged {b} not to escalate the dispute over {topic}",
-     "{a} warned {b} against escalating the dispute over {topic}"),
+    (
+        "{a} met {b} in {place}",
+        "{a} held a meeting with {b} in {place}",
+        "{b} and {a} met in {place}",
+    ),
+    (
+        "{a} spoke with {b} by phone",
+        "{a} and {b} held a phone call",
+        "{b} talked to {a} on the phone",
+    ),
+    (
+        "{a} urged {b} not to escalate the dispute over {topic}",
+        "{a} warned {b} against escalating the dispute over {topic}",
+    ),
     ("{a} signed the {topic} agreement with {b}", "{b} and {a} signed an agreement on {topic}"),
     ("{a} criticised {b} over {topic}", "{a} voiced criticism of {b} over {topic}"),
     ("{a} promised {b} support on {topic}", "{a} pledged to support {b} on {topic}"),
-    ("{a} informed {b} in advance about {topic}", "{b} was notified beforehand by {a} about {topic}"),
+    (
+        "{a} informed {b} in advance about {topic}",
+        "{b} was notified beforehand by {a} about {topic}",
+    ),
 )
 TOPICS = (
-    "grain exports", "gas transit", "border crossings", "fishing quotas", "rail links", "water rights",
-    "steel tariffs", "vaccine supplies", "drone sales", "port access", "debt relief", "visa rules",
+    "grain exports", "gas transit", "border crossings", "fishing quotas", "rail links",
+    "water rights", "steel tariffs", "vaccine supplies", "drone sales", "port access",
+    "debt relief", "visa rules",
     "satellite launches", "mining licences", "refugee quotas", "power grids", "cyber security",
 )  # fmt: skip
-MONTHS = ["January", "February", "March", "April", "May", "June", "July", "August", "September", "October", "November"]
+MONTHS = [
+    "January",
+    "February",
+    "March",
+    "April",
+    "May",
+    "June",
+    "July",
+    "August",
+    "September",
+    "October",
+    "November",
+]
 
 
 def _name(rng: random.Random, person: tuple[str, str]) -> str:
@@ -50,7 +158,18 @@ def _name(rng: random.Random, person: tuple[str, str]) -> str:
     return rng.choice((f"{first} {last}", last, f"{rng.choice(TITLES)} {first} {last}"))
 
 
-def _propositions(rng: random.Random, count: int) -> list[dict[str, object]]:
+@dataclass(frozen=True)
+class Proposition:
+    a: tuple[str, str]
+    b: tuple[str, str]
+    pred: int
+    topic: str
+    place: str
+    date: str | None
+    negated: bool
+
+
+def _propositions(rng: random.Random, count: int) -> list[Proposition]:
     people = [(f, ln) for f in FIRST for ln in LAST]
     props = []
     for _ in range(count):
@@ -58,24 +177,20 @@ def _propositions(rng: random.Random, count: int) -> list[dict[str, object]]:
         date = None
         if rng.random() < 0.4:
             date = f"on {rng.choice(MONTHS)} {rng.randint(1, 28)}, {rng.choice((2023, 2024))}"
-        props.append({
-            "a": a, "b": b, "pred": rng.randrange(len(PREDICATES)), "topic": rng.choice(TOPICS),
-            "place": rng.choice(PLACES), "date": date, "negated": rng.random() < 0.05,
-        })  # fmt: skip
+        pred = rng.randrange(len(PREDICATES))
+        topic, place = rng.choice(TOPICS), rng.choice(PLACES)
+        props.append(Proposition(a, b, pred, topic, place, date, rng.random() < 0.05))
     return props
 
 
-def _statement(rng: random.Random, prop: dict[str, object]) -> str:
-    template = rng.choice(PREDICATES[prop["pred"]])  # type: ignore[index]
+def _statement(rng: random.Random, prop: Proposition) -> str:
+    template = rng.choice(PREDICATES[prop.pred])
     text = template.format(
-        a=_name(rng, prop["a"]),  # type: ignore[arg-type]
-        b=_name(rng, prop["b"]),  # type: ignore[arg-type]
-        topic=prop["topic"],
-        place=prop["place"],
+        a=_name(rng, prop.a), b=_name(rng, prop.b), topic=prop.topic, place=prop.place
     )
-    if prop["date"] and rng.random() < 0.7:
-        text += f" {prop['date']}"
-    if prop["negated"]:
+    if prop.date and rng.random() < 0.7:
+        text += f" {prop.date}"
+    if prop.negated:
         text = "It is not true that " + text[0].lower() + text[1:]
     return text
 
@@ -90,11 +205,24 @@ def generate(folder: Path, n_claims: int, seed: int = 7) -> None:
         outlet = rng.choice(OUTLETS)
         speakers, sources, claims = [], [], []
         for k in range(3):
-            p = rng.choice(props)["a"]
-            speakers.append({"id": f"s{k}", "name": _name(rng, p), "role": None, "affiliation": None})  # type: ignore[arg-type]
-        sources.append({"id": "src0", "name": rng.choice(OUTLETS), "kind": "news_outlet", "cited_via": None})
-        sources.append({"id": "src1", "name": "people familiar with the matter", "kind": "anonymous", "cited_via": "src0"})
-        sources.append({"id": "src2", "name": "Global Wire", "kind": "news_agency", "cited_via": None})
+            p = rng.choice(props).a
+            speakers.append(
+                {"id": f"s{k}", "name": _name(rng, p), "role": None, "affiliation": None}
+            )
+        sources.append(
+            {"id": "src0", "name": rng.choice(OUTLETS), "kind": "news_outlet", "cited_via": None}
+        )
+        sources.append(
+            {
+                "id": "src1",
+                "name": "people familiar with the matter",
+                "kind": "anonymous",
+                "cited_via": "src0",
+            }
+        )
+        sources.append(
+            {"id": "src2", "name": "Global Wire", "kind": "news_agency", "cited_via": None}
+        )
         for c in range(CLAIMS_PER_FILE):
             statement = _statement(rng, rng.choice(props))
             quote = f"{statement}, people close to the talks said on condition of anonymity."

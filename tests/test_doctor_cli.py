@@ -29,18 +29,23 @@ def llama_like() -> Iterator[FakeChatServer]:
         yield s
 
 
-def test_doctor_reports_each_mode_and_the_choice(llama_like: FakeChatServer,
-                                                 tmp_path: Path) -> None:
-    result = runner.invoke(app, ["doctor", "--base-url", llama_like.base_url,
-                                 "--cache", str(tmp_path)])
+def test_doctor_reports_each_mode_and_the_choice(
+    llama_like: FakeChatServer, tmp_path: Path
+) -> None:
+    result = runner.invoke(
+        app, ["doctor", "--base-url", llama_like.base_url, "--cache", str(tmp_path)]
+    )
     assert result.exit_code == 0, result.output
     out = result.output
     assert f"endpoint: {llama_like.base_url}" in out
     assert "reachable: yes" in out
     assert "models (1): fake-model" in out
     assert "model: fake-model" in out  # no --model: the first listed one
-    rows = {line.split("│")[1].strip(): line for line in out.splitlines()
-            if line.startswith("│") and line.split("│")[1].strip()}
+    rows = {
+        line.split("│")[1].strip(): line
+        for line in out.splitlines()
+        if line.startswith("│") and line.split("│")[1].strip()
+    }
     assert "works" in rows["tools"]
     assert "fails" in rows["json_schema"]
     assert "works" in rows["json"]
@@ -55,7 +60,8 @@ def test_doctor_reports_each_mode_and_the_choice(llama_like: FakeChatServer,
 
 
 def test_doctor_cache_defaults_to_run_s_and_no_save_writes_nothing(
-        llama_like: FakeChatServer, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    llama_like: FakeChatServer, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
     monkeypatch.chdir(tmp_path)
     result = runner.invoke(app, ["doctor", "--base-url", llama_like.base_url, "--no-save"])
     assert result.exit_code == 0, result.output
@@ -68,9 +74,9 @@ def test_doctor_cache_defaults_to_run_s_and_no_save_writes_nothing(
     assert json.loads(saved[0].read_text(encoding="utf-8"))["chosen"] == "tools"
 
 
-def test_doctor_uses_the_named_model_and_env_vars(llama_like: FakeChatServer,
-                                                  monkeypatch: pytest.MonkeyPatch,
-                                                  tmp_path: Path) -> None:
+def test_doctor_uses_the_named_model_and_env_vars(
+    llama_like: FakeChatServer, monkeypatch: pytest.MonkeyPatch, tmp_path: Path
+) -> None:
     monkeypatch.setenv("ANNOTATE_BASE_URL", llama_like.base_url)
     monkeypatch.setenv("ANNOTATE_MODEL", "my-model")
     monkeypatch.setenv("MY_KEY", "sk-doctor-SECRET-0123456789")
@@ -87,8 +93,9 @@ def test_doctor_uses_the_named_model_and_env_vars(llama_like: FakeChatServer,
 def test_doctor_gives_advice_and_exit_1_when_no_mode_works(tmp_path: Path) -> None:
     with FakeChatServer(ignore_schema=True) as s:
         s.add_responder("ProbeAnswer", lambda body: {"city": PROBE_CITY, "year": PROBE_YEAR})
-        result = runner.invoke(app, ["doctor", "--base-url", s.base_url, "--model", "m",
-                                     "--cache", str(tmp_path)])
+        result = runner.invoke(
+            app, ["doctor", "--base-url", s.base_url, "--model", "m", "--cache", str(tmp_path)]
+        )
     assert result.exit_code == 1
     assert result.output.count("ignores schema") == 3  # the table is printed first
     assert "will use" not in result.output
@@ -101,11 +108,13 @@ def test_doctor_gives_advice_and_exit_1_when_no_mode_works(tmp_path: Path) -> No
 
 
 def test_main_prints_the_advice_as_one_line_and_exits_1(
-        monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]) -> None:
+    monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
     with FakeChatServer(ignore_schema=True) as s:
         s.add_responder("ProbeAnswer", lambda body: {"city": PROBE_CITY, "year": PROBE_YEAR})
-        monkeypatch.setattr(sys, "argv", ["annotate", "doctor", "--base-url", s.base_url,
-                                          "--no-save"])
+        monkeypatch.setattr(
+            sys, "argv", ["annotate", "doctor", "--base-url", s.base_url, "--no-save"]
+        )
         with pytest.raises(SystemExit) as info:
             main()
     assert info.value.code == 1
@@ -118,16 +127,19 @@ def test_main_prints_the_advice_as_one_line_and_exits_1(
 
 
 def test_doctor_unreachable_raises_the_library_error_in_process() -> None:
-    result = runner.invoke(app, ["doctor", "--base-url", "http://127.0.0.1:9/v1",
-                                 "--no-save", "--timeout", "5"])
+    result = runner.invoke(
+        app, ["doctor", "--base-url", "http://127.0.0.1:9/v1", "--no-save", "--timeout", "5"]
+    )
     assert result.exit_code != 0
     assert isinstance(result.exception, EndpointUnreachable)
 
 
 def test_main_prints_one_line_error_without_traceback_when_unreachable(
-        monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]) -> None:
-    monkeypatch.setattr(sys, "argv", ["annotate", "doctor", "--base-url",
-                                      "http://127.0.0.1:9/v1", "--no-save"])
+    monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    monkeypatch.setattr(
+        sys, "argv", ["annotate", "doctor", "--base-url", "http://127.0.0.1:9/v1", "--no-save"]
+    )
     with pytest.raises(SystemExit) as info:
         main()
     assert info.value.code == 1

@@ -9,12 +9,16 @@ from annotator.entity_names import fold, org_tokens, person_display
 from annotator.models import ArticleAnnotation, Entity
 
 
-def record(aid: str, speakers: list[str], sources: list[Any] = (), claims: Any = ()) -> ArticleAnnotation:  # type: ignore[assignment]
+def record(
+    aid: str, speakers: list[str], sources: list[Any] = (), claims: Any = ()
+) -> ArticleAnnotation:  # type: ignore[assignment]
     """A record with speakers s1.. and sources (name, kind[, cited_via]) src1.."""
     srcs = []
     for i, src in enumerate(sources, 1):
         name, kind, *via = src
-        srcs.append({"id": f"src{i}", "name": name, "kind": kind, "cited_via": via[0] if via else None})
+        srcs.append(
+            {"id": f"src{i}", "name": name, "kind": kind, "cited_via": via[0] if via else None}
+        )
     return ArticleAnnotation.model_validate(
         {
             "schema": "annotator/article-annotation/v1",
@@ -64,9 +68,12 @@ def test_peskov_variants_are_one_person_across_articles() -> None:
 
 def test_zelensky_spellings_merge() -> None:
     index = canonicalise_entities(
-        [record("a", ["Volodymyr Zelensky"]), record("b", ["Ukrainian President Volodymyr Zelenskyy"]),
-         record("c", ["Zelenskyy"])]
-    )  # fmt: skip
+        [
+            record("a", ["Volodymyr Zelensky"]),
+            record("b", ["Ukrainian President Volodymyr Zelenskyy"]),
+            record("c", ["Zelenskyy"]),
+        ]
+    )
     assert len(index.entities) == 1
     assert len(index.entities[0].aliases) == 3
 
@@ -113,9 +120,17 @@ def test_outlet_variants_merge() -> None:
     )  # fmt: skip
     post = entity_with(index.entities, "WaPo")
     assert post.name == "The Washington Post"
-    assert set(post.aliases) == {"Washington Post", "The Post", "WaPo", "the daily", "The Washington Post"}
+    assert set(post.aliases) == {
+        "Washington Post",
+        "The Post",
+        "WaPo",
+        "the daily",
+        "The Washington Post",
+    }
     assert post.articles == ["a", "b", "c"]
-    assert entity_with(index.entities, "WSJ") == entity_with(index.entities, "The Wall Street Journal")
+    assert entity_with(index.entities, "WSJ") == entity_with(
+        index.entities, "The Wall Street Journal"
+    )
     assert entity_with(index.entities, "NBC News") != post
 
 

@@ -60,11 +60,17 @@ def annotate_command() -> list[str]:
 
 
 def run_annotate(*args: str) -> subprocess.CompletedProcess[str]:
-    env = {k: v for k, v in os.environ.items()
-           if not k.startswith(("ANNOTATE_", "OPENAI_"))}
+    env = {k: v for k, v in os.environ.items() if not k.startswith(("ANNOTATE_", "OPENAI_"))}
     env["PYTHONPATH"] = os.pathsep.join(filter(None, [str(ROOT), env.get("PYTHONPATH")]))
-    return subprocess.run([*annotate_command(), *args], cwd=ROOT, env=env, text=True,
-                          capture_output=True, timeout=RUN_TIMEOUT, check=False)
+    return subprocess.run(
+        [*annotate_command(), *args],
+        cwd=ROOT,
+        env=env,
+        text=True,
+        capture_output=True,
+        timeout=RUN_TIMEOUT,
+        check=False,
+    )
 
 
 def table_rows(output: str) -> dict[str, str]:
@@ -77,10 +83,12 @@ def table_rows(output: str) -> dict[str, str]:
     return rows
 
 
-def test_doctor_finds_tools_works_and_json_schema_fails(server: LocalModelServer,
-                                                       tmp_path: Path) -> None:
-    result = CliRunner().invoke(app, ["doctor", "--base-url", server.base_url,
-                                      "--cache", str(tmp_path)])
+def test_doctor_finds_tools_works_and_json_schema_fails(
+    server: LocalModelServer, tmp_path: Path
+) -> None:
+    result = CliRunner().invoke(
+        app, ["doctor", "--base-url", server.base_url, "--cache", str(tmp_path)]
+    )
     print(result.output)
     assert result.exit_code == 0, result.output
     assert f"model: {server.alias}" in result.output  # the first model /v1/models lists
@@ -89,17 +97,31 @@ def test_doctor_finds_tools_works_and_json_schema_fails(server: LocalModelServer
     assert "fails" in rows["json_schema"]
     assert "HTTP 500" in result.output and "json_object" in result.output
     assert "`annotate run --mode auto` will use: tools" in result.output
-    cached = read_cached_probe(tmp_path, resolve_endpoint(base_url=server.base_url,
-                                                          model=server.alias))
+    cached = read_cached_probe(
+        tmp_path, resolve_endpoint(base_url=server.base_url, model=server.alias)
+    )
     assert cached is not None and cached.chosen == "tools"
 
 
-def test_run_auto_completes_with_honest_contract_valid_records(server: LocalModelServer,
-                                                               tmp_path: Path) -> None:
+def test_run_auto_completes_with_honest_contract_valid_records(
+    server: LocalModelServer, tmp_path: Path
+) -> None:
     out = tmp_path / "out"
     started = time.monotonic()
-    proc = run_annotate("run", str(DATA), "--out", str(out), "--base-url", server.base_url,
-                        "--model", server.alias, "--backend", "llm", "--mode", "auto")
+    proc = run_annotate(
+        "run",
+        str(DATA),
+        "--out",
+        str(out),
+        "--base-url",
+        server.base_url,
+        "--model",
+        server.alias,
+        "--backend",
+        "llm",
+        "--mode",
+        "auto",
+    )
     wall = time.monotonic() - started
     assert "Traceback" not in proc.stderr, proc.stderr
     assert proc.returncode == 0, proc.stdout + proc.stderr
@@ -128,36 +150,51 @@ def test_run_auto_completes_with_honest_contract_valid_records(server: LocalMode
     # auto probed once and cached the choice next to the answers
     probes = list((out / ".cache" / "probe").glob("*.json"))
     assert len(probes) == 1 and '"chosen": "tools"' in probes[0].read_text(encoding="utf-8")
-    print(f"\nannotate run --mode auto on {len(files)} articles against {server.alias}: "
-          f"{wall:.1f}s wall; claims grounded exact {counts['exact']}, "
-          f"fuzzy {counts['fuzzy']}, none {counts['none']}")
+    print(
+        f"\nannotate run --mode auto on {len(files)} articles against {server.alias}: "
+        f"{wall:.1f}s wall; claims grounded exact {counts['exact']}, "
+        f"fuzzy {counts['fuzzy']}, none {counts['none']}"
+    )
 
 
-def check_grounding_is_honest(text: str, quote: str, span: list[int] | None,
-                              grounding: str) -> None:
+def check_grounding_is_honest(
+    text: str, quote: str, span: list[int] | None, grounding: str
+) -> None:
     """A span is only given for a quote that is really there; no span means 'none'."""
     if grounding == "none":
         assert span is None
         return
     assert span is not None and 0 <= span[0] < span[1] <= len(text)
     assert word_count(quote) >= MIN_QUOTE_WORDS  # a word or two never counts as grounded
-    found = fold(text[span[0]:span[1]])
+    found = fold(text[span[0] : span[1]])
     wanted = fold(quote)
     if grounding == "exact":
-        assert found == wanted, (quote, text[span[0]:span[1]])
+        assert found == wanted, (quote, text[span[0] : span[1]])
     else:
-        assert fuzz.ratio(found, wanted) >= FUZZY_THRESHOLD - 5, (quote, text[span[0]:span[1]])
+        assert fuzz.ratio(found, wanted) >= FUZZY_THRESHOLD - 5, (quote, text[span[0] : span[1]])
 
 
 def fold(s: str) -> str:
     return normalise_with_map(s)[0].strip().strip("\"'").strip()
 
 
-def test_run_json_schema_fails_with_one_line_advice(server: LocalModelServer,
-                                                    tmp_path: Path) -> None:
-    proc = run_annotate("run", str(DATA), "--out", str(tmp_path / "out"),
-                        "--base-url", server.base_url, "--model", server.alias,
-                        "--backend", "llm", "--mode", "json_schema")
+def test_run_json_schema_fails_with_one_line_advice(
+    server: LocalModelServer, tmp_path: Path
+) -> None:
+    proc = run_annotate(
+        "run",
+        str(DATA),
+        "--out",
+        str(tmp_path / "out"),
+        "--base-url",
+        server.base_url,
+        "--model",
+        server.alias,
+        "--backend",
+        "llm",
+        "--mode",
+        "json_schema",
+    )
     assert proc.returncode != 0
     assert "Traceback" not in proc.stderr
     lines = proc.stderr.strip().splitlines()

@@ -32,10 +32,15 @@ def right_answer(body: dict[str, Any]) -> dict[str, Any]:
     return dict(RIGHT)
 
 
-def config(server: FakeChatServer, *, mode: str = "auto", model: str = "fake-model",
-           **kw: Any) -> EndpointConfig:
-    return resolve_endpoint(base_url=server.base_url, model=model, mode=mode,  # type: ignore[arg-type]
-                            **kw)
+def config(
+    server: FakeChatServer, *, mode: str = "auto", model: str = "fake-model", **kw: Any
+) -> EndpointConfig:
+    return resolve_endpoint(
+        base_url=server.base_url,
+        model=model,
+        mode=mode,  # type: ignore[arg-type]
+        **kw,
+    )
 
 
 def probe(server: FakeChatServer, **kw: Any) -> ProbeReport:
@@ -77,29 +82,36 @@ def test_llama_like_server_tools_works_json_schema_fails(llama_like: FakeChatSer
 def test_probe_requests_are_small_and_not_re_asked(ignoring: FakeChatServer) -> None:
     report = probe(ignoring)
     assert statuses(report) == {
-        "tools": "ignores_schema", "json_schema": "ignores_schema", "json": "ignores_schema"}
+        "tools": "ignores_schema",
+        "json_schema": "ignores_schema",
+        "json": "ignores_schema",
+    }
     assert report.chosen is None
     requests = ignoring.chat_requests()
     assert len(requests) == 3  # validation_retries=0: one request per mode, no re-ask
     assert all(r["max_tokens"] == PROBE_MAX_TOKENS for r in requests)
     assert [bool(r.get("tools")) for r in requests] == [True, False, False]
     assert [(r.get("response_format") or {}).get("type") for r in requests] == [
-        None, "json_schema", "json_object"]
+        None,
+        "json_schema",
+        "json_object",
+    ]
 
 
 def test_first_working_mode_in_order_is_chosen() -> None:
     with FakeChatServer() as s:
         # the tool call comes back in another shape; JSON content is right
-        s.add_responder("ProbeAnswer",
-                        lambda body: {"answer": "no"} if body.get("tools") else dict(RIGHT))
+        s.add_responder(
+            "ProbeAnswer", lambda body: {"answer": "no"} if body.get("tools") else dict(RIGHT)
+        )
         report = probe(s)
-    assert statuses(report) == {
-        "tools": "ignores_schema", "json_schema": "works", "json": "works"}
+    assert statuses(report) == {"tools": "ignores_schema", "json_schema": "works", "json": "works"}
     assert report.chosen == "json_schema"
 
 
 def test_chosen_follows_the_fixed_order_whatever_order_was_probed(
-        llama_like: FakeChatServer) -> None:
+    llama_like: FakeChatServer,
+) -> None:
     report = probe(llama_like, modes=("json", "tools"))
     assert [r.mode for r in report.results] == ["json", "tools"]
     assert report.chosen == "tools"
@@ -134,16 +146,19 @@ def test_unreachable_endpoint_raises_instead_of_recording_modes() -> None:
 # ------------------------------------------------------------------ resolve_mode
 
 
-def test_explicit_mode_is_returned_without_a_request(llama_like: FakeChatServer,
-                                                     tmp_path: Path) -> None:
+def test_explicit_mode_is_returned_without_a_request(
+    llama_like: FakeChatServer, tmp_path: Path
+) -> None:
     assert asyncio.run(resolve_mode(config(llama_like, mode="json_schema"), tmp_path)) == (
-        "json_schema")
+        "json_schema"
+    )
     assert llama_like.chat_requests() == []
     assert not (tmp_path / "probe").exists()
 
 
-def test_auto_probes_once_then_uses_the_cache(llama_like: FakeChatServer, tmp_path: Path,
-                                              monkeypatch: pytest.MonkeyPatch) -> None:
+def test_auto_probes_once_then_uses_the_cache(
+    llama_like: FakeChatServer, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
     monkeypatch.setenv("PROBE_TEST_KEY", "sk-probe-SECRET-0123456789")
     cfg = config(llama_like, api_key_env="PROBE_TEST_KEY")
     assert asyncio.run(resolve_mode(cfg, tmp_path)) == "tools"
@@ -168,8 +183,9 @@ def test_cache_is_per_endpoint_and_model(llama_like: FakeChatServer, tmp_path: P
     assert len(list((tmp_path / "probe").iterdir())) == 2
 
 
-def test_corrupt_or_foreign_cache_entry_is_ignored(llama_like: FakeChatServer,
-                                                   tmp_path: Path) -> None:
+def test_corrupt_or_foreign_cache_entry_is_ignored(
+    llama_like: FakeChatServer, tmp_path: Path
+) -> None:
     cfg = config(llama_like)
     path = probe_cache_path(tmp_path, cfg.base_url, cfg.model)
     path.parent.mkdir(parents=True)
@@ -191,7 +207,8 @@ def test_no_cache_dir_probes_every_time(llama_like: FakeChatServer) -> None:
 
 
 def test_no_working_mode_raises_one_line_advice_and_caches_nothing(
-        ignoring: FakeChatServer, tmp_path: Path) -> None:
+    ignoring: FakeChatServer, tmp_path: Path
+) -> None:
     with pytest.raises(ModeUnsupported) as info:
         asyncio.run(resolve_mode(config(ignoring), tmp_path))
     message = str(info.value)
@@ -203,7 +220,8 @@ def test_no_working_mode_raises_one_line_advice_and_caches_nothing(
 
 
 def test_an_answer_the_sdk_chokes_on_is_a_failure_not_a_crash(
-        llama_like: FakeChatServer, monkeypatch: pytest.MonkeyPatch) -> None:
+    llama_like: FakeChatServer, monkeypatch: pytest.MonkeyPatch
+) -> None:
     from annotator.llm_client import StructuredClient
 
     async def choke(self: StructuredClient, *args: Any, **kwargs: Any) -> Any:

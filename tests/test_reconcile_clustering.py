@@ -52,7 +52,10 @@ def test_clustering_quality_on_the_fixture_records() -> None:
     [
         ("Trump and Putin spoke after the 2024 election", "Trump and Putin spoke after 2021"),
         ("Trump and Putin spoke after 2021", "Trump and Putin have not spoken since July 2020"),
-        ("Trump and Putin spoke after the 2024 election", "Trump and Putin have not spoken since 2020"),
+        (
+            "Trump and Putin spoke after the 2024 election",
+            "Trump and Putin have not spoken since 2020",
+        ),
         ("Trump spoke with Putin on November 7", "Trump spoke with Putin on November 5"),
         ("Trump spoke with Putin on Thursday", "Trump spoke with Putin on Friday"),
         ("Trump has spoken with 70 world leaders", "Trump has spoken with 60 world leaders"),
@@ -72,7 +75,8 @@ def test_different_propositions_stay_apart(a: str, b: str) -> None:
         ("Trump urged Putin not to escalate the war in Ukraine",
          "Trump advised Putin against escalating the conflict in Ukraine"),
         ("Kiev was informed ahead of the call", "Kyiv was notified in advance of the call"),
-        ("Trump and Putin spoke by phone on Thursday", "Trump and Putin held a phone call on Thursday"),
+        ("Trump and Putin spoke by phone on Thursday",
+         "Trump and Putin held a phone call on Thursday"),
         ("Trump spoke with Zelensky", "Trump spoke with Zelenskyy"),
         ("Trump spoke with Putin on November 7, 2024", "Putin and Trump talked on November 7"),
     ],
@@ -100,9 +104,8 @@ def test_blocking_compares_far_fewer_than_all_pairs() -> None:
     lasts = ("Abbott", "Baranov", "Castillo", "Dimitrov", "Engel", "Fischer", "Garcia", "Horvat")
     people = [f"{f} {ln}" for f, ln in zip(firsts, lasts, strict=True)]
     cities = ("Geneva", "Vienna", "Oslo", "Lisbon", "Prague", "Warsaw", "Ankara", "Cairo")
-    statements = [
-        f"{a} met {b} in {city}" for a in people for b in people if a != b for city in cities
-    ]
+    meetings = [(a, b, city) for a in people for b in people if a != b for city in cities]
+    statements = [f"{a} met {b} in {city}" for a, b, city in meetings]
     feats = [statement_features(s) for s in statements]
     df: Counter[str] = Counter(w for f in feats for w in f.words)
     pairs = candidate_pairs(feats, dict(df))
@@ -110,11 +113,7 @@ def test_blocking_compares_far_fewer_than_all_pairs() -> None:
     assert len(pairs) < n * (n - 1) / 2 / 4
     for cluster in cluster_statements(statements):
         # "A met B in X" and "B met A in X" may merge; other people or places never do
-        keys = {
-            (frozenset(statements[i].split(" met ")[0:1] + [statements[i].split(" met ")[1].split(" in ")[0]]),
-             statements[i].rsplit(" ", 1)[1])
-            for i in cluster.members
-        }  # fmt: skip
+        keys = {(frozenset(meetings[i][:2]), meetings[i][2]) for i in cluster.members}
         assert len(keys) == 1
 
 
@@ -127,4 +126,16 @@ def test_representative_is_the_most_central_statement() -> None:
     ]
     (cluster,) = cluster_statements(statements)
     assert cluster.members == [0, 1, 2, 3]
-    assert statements[cluster.representative] == "Trump urged Putin not to escalate the war in Ukraine"
+    assert statements[cluster.representative] == statements[1]
+
+
+def test_readiness_or_intention_is_not_the_event() -> None:
+    statements = [
+        "Trump and Putin spoke by phone after the election",
+        "Putin was ready to speak to Trump",
+        "Trump and Putin talked by phone after the election",
+        "Trump would end the war within 24 hours",
+        "Trump will end the war within 24 hours",
+    ]
+    clusters = sorted(sorted(c.members) for c in cluster_statements(statements))
+    assert clusters == [[0, 2], [1], [3, 4]]
