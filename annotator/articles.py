@@ -229,23 +229,28 @@ def _load_jsonl(text: str, rel: str, stem: str, result: LoadResult) -> list[tupl
     return rows
 
 
-def iter_input_files(root: Path) -> list[Path]:
+def iter_input_files(root: Path, exclude: Path | None = None) -> list[Path]:
+    """Files under root, sorted; hidden entries and anything under `exclude` (an output
+    folder placed inside the input folder) are left out."""
     if root.is_file():
         return [root]
+    skip = exclude.resolve() if exclude is not None else None
     files = [
         p
         for p in root.rglob("*")
-        if p.is_file() and not any(part.startswith(".") for part in p.relative_to(root).parts)
+        if p.is_file()
+        and not any(part.startswith(".") for part in p.relative_to(root).parts)
+        and not (skip is not None and p.resolve().is_relative_to(skip))
     ]
     return sorted(files, key=lambda p: p.relative_to(root).as_posix())
 
 
-def load_articles(root: Path) -> LoadResult:
+def load_articles(root: Path, *, exclude: Path | None = None) -> LoadResult:
     """Load every supported file under root (sorted by path, so ids are stable)."""
     result = LoadResult()
     base = root.parent if root.is_file() else root
     taken: set[str] = set()
-    for path in iter_input_files(root):
+    for path in iter_input_files(root, exclude):
         rel = path.relative_to(base).as_posix()
         suffix = path.suffix.lower()
         if suffix not in SUPPORTED_SUFFIXES:

@@ -70,7 +70,7 @@ async def run_pipeline(opts: RunOptions, progress: ProgressSink | None = None) -
     progress = progress or NoProgress()
     if not opts.input_path.exists():
         raise UsageError(f"input {str(opts.input_path)!r} does not exist")
-    loaded = load_articles(opts.input_path)
+    loaded = load_articles(opts.input_path, exclude=opts.out_root)
     if not loaded.articles and not loaded.errors:
         raise UsageError(
             f"no articles in {str(opts.input_path)!r}: expected .txt, .md, .html or .jsonl files"
@@ -121,7 +121,10 @@ async def run_pipeline(opts: RunOptions, progress: ProgressSink | None = None) -
             if info.usage:
                 status.tokens = info.usage.model_dump()
             path = articles_dir / f"{article.id}.yaml"
-            status.output, kept = _write_record(path, record, previous.get(article.id), opts.force)
+            # file work in a thread: the event loop keeps sending requests meanwhile
+            status.output, kept = await asyncio.to_thread(
+                _write_record, path, record, previous.get(article.id), opts.force
+            )
             status.output_sha256 = _sha(path.read_bytes())
             records[article.id] = kept or record
         except EndpointError as exc:
@@ -314,7 +317,7 @@ class LLMBackend:
             "chunks": outcome.chunks,
             "requoted": outcome.requoted,
         }
-        self.cache.put(key, fields, value)
+        await asyncio.to_thread(self.cache.put, key, fields, value)
         return outcome.extraction, self._info(value), outcome.attempts, False
 
     def _info(self, value: dict[str, Any]) -> AnnotationInfo:

@@ -22,6 +22,8 @@ import time
 from dataclasses import dataclass
 from pathlib import Path
 
+sys.path.insert(0, str(Path(__file__).resolve().parent.parent))  # run from anywhere
+
 CLAIMS_PER_FILE = 20
 FIRST = [
     "Anna",
