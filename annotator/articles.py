@@ -235,6 +235,8 @@ def iter_input_files(root: Path, exclude: Path | None = None) -> list[Path]:
     if root.is_file():
         return [root]
     skip = exclude.resolve() if exclude is not None else None
+    if skip is not None and (skip == root.resolve() or not skip.is_relative_to(root.resolve())):
+        skip = None  # only an output folder strictly inside the input folder is left out
     files = [
         p
         for p in root.rglob("*")

@@ -351,30 +351,10 @@ async def _make_backend(opts: RunOptions) -> RulesBackend | LLMBackend:
     config = opts.endpoint
     if config is None:
         raise UsageError("the llm backend needs an endpoint: pass --base-url or set OPENAI_API_KEY")
-    if not config.model:
-        config = await _discover_model(config)
-    mode = config.mode
-    if mode == "auto":
-        from annotator.probe import resolve_mode
+    from annotator.probe import ready_endpoint
 
-        mode = await resolve_mode(config, opts.cache_dir or opts.out_root / ".cache")
+    config, mode = await ready_endpoint(config, opts.cache_dir or opts.out_root / ".cache")
     return LLMBackend(opts, config, mode)
-
-
-async def _discover_model(config: EndpointConfig) -> EndpointConfig:
-    """No --model given: use the endpoint's only (or first) listed model."""
-    from dataclasses import replace
-
-    from annotator.llm_client import StructuredClient
-
-    client = StructuredClient(replace(config, max_attempts=2), mode="tools")
-    try:
-        models = await client.list_models()
-    finally:
-        await client.aclose()
-    if not models:
-        raise UsageError(f"{config.base_url} lists no models: pass --model")
-    return replace(config, model=models[0])
 
 
 def _load_kept_record(path: Path) -> ArticleAnnotation:

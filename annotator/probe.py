@@ -34,6 +34,7 @@ from annotator.errors import (
     ExtractionInvalid,
     ModeUnsupported,
     OutputTruncated,
+    UsageError,
 )
 from annotator.settings import EndpointConfig
 from annotator.yamlio import atomic_write_text
@@ -297,3 +298,22 @@ async def resolve_mode(config: EndpointConfig, cache_dir: Path | None) -> Struct
     if cache_dir is not None:
         write_cached_probe(cache_dir, report)
     return chosen
+
+
+async def ready_endpoint(
+    config: EndpointConfig, cache_dir: Path | None
+) -> tuple[EndpointConfig, StructuredMode]:
+    """Make an endpoint usable: fill in the model (the endpoint's first listed one) when
+    none was given, and turn `--mode auto` into a concrete mode (`resolve_mode`)."""
+    if not config.model:
+        from annotator.llm_client import StructuredClient  # slow import: only when used
+
+        client = StructuredClient(replace(config, max_attempts=2), mode="tools")
+        try:
+            models = await client.list_models()
+        finally:
+            await client.aclose()
+        if not models:
+            raise UsageError(f"{config.base_url} lists no models: pass --model")
+        config = replace(config, model=models[0])
+    return config, await resolve_mode(config, cache_dir)

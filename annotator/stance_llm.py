@@ -9,12 +9,11 @@ from __future__ import annotations
 
 import asyncio
 from collections.abc import Sequence
-from dataclasses import dataclass, replace
+from dataclasses import dataclass
 from typing import Any, Literal
 
 from pydantic import BaseModel, Field, field_validator
 
-from annotator.errors import UsageError
 from annotator.llm_client import StructuredClient
 from annotator.models import Usage
 from annotator.prompts import Prompt, load_prompt
@@ -123,23 +122,6 @@ class LLMStancePredictor:
         return list(await asyncio.gather(*(one(c, t) for c, t in pairs)))
 
 
-async def ready_endpoint(config: EndpointConfig) -> tuple[EndpointConfig, str]:
-    """Fill in the model (the endpoint's first listed one) and a concrete mode."""
-    from annotator.probe import resolve_mode
-
-    if not config.model:
-        probe_client = StructuredClient(replace(config, max_attempts=2), mode="tools")
-        try:
-            models = await probe_client.list_models()
-        finally:
-            await probe_client.aclose()
-        if not models:
-            raise UsageError(f"{config.base_url} lists no models: pass --model")
-        config = replace(config, model=models[0])
-    mode = await resolve_mode(config, None)
-    return config, mode
-
-
 async def predict_with_llm(
     config: EndpointConfig,
     pairs: Sequence[tuple[str, str]],
@@ -148,7 +130,9 @@ async def predict_with_llm(
     concurrency: int = 4,
 ) -> tuple[list[str], dict[str, Any]]:
     """Stances for (claim, text) pairs, and what was used (model, mode, prompt, usage)."""
-    config, mode = await ready_endpoint(config)
+    from annotator.probe import ready_endpoint
+
+    config, mode = await ready_endpoint(config, None)
     client = StructuredClient(config, mode=mode)
     predictor = LLMStancePredictor(client, allow_unrelated=allow_unrelated)
     try:

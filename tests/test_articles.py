@@ -105,3 +105,14 @@ def test_html_main_text_and_injection_flag(tmp_path: Path) -> None:
     assert "var x" not in article.text and "Home | World" not in article.text
     assert "The minister resigned on Friday, aides said." in article.text
     assert article.flags == ("prompt_injection_text",)
+
+
+def test_only_an_output_folder_inside_the_input_is_excluded(tmp_path: Path) -> None:
+    data = tmp_path / "data"
+    (data / "out" / "run").mkdir(parents=True)
+    (data / "a.txt").write_text("The minister said the talks would resume.", "utf-8")
+    (data / "out" / "run" / "report.html").write_text("<p>Generated report text.</p>", "utf-8")
+    assert [a.id for a in load_articles(data, exclude=data / "out").articles] == ["a"]
+    # input inside the output root (outputs/ beside data/, or --out .): nothing excluded
+    assert [a.id for a in load_articles(data, exclude=tmp_path).articles] == ["a", "report"]
+    assert [a.id for a in load_articles(data, exclude=data).articles] == ["a", "report"]

@@ -14,6 +14,7 @@ from rich.console import Console
 from rich.markup import escape
 from rich.table import Table
 
+from annotator.cli.options import ApiKeyEnvOption, BaseUrlOption, ModelOption, TimeoutOption
 from annotator.errors import EndpointError, EndpointUnreachable, ModeUnsupported, UsageError
 from annotator.probe import NO_MODE_ADVICE, ProbeReport, probe_endpoint, write_cached_probe
 from annotator.settings import EndpointConfig, resolve_endpoint
@@ -28,36 +29,10 @@ def register(app: typer.Typer) -> None:
 
 
 def doctor(
-    base_url: Annotated[
-        str | None,
-        typer.Option(
-            help="OpenAI-compatible endpoint to check, e.g. http://127.0.0.1:11434/v1 for "
-            "Ollama. Env: ANNOTATE_BASE_URL or OPENAI_BASE_URL. Default: the OpenAI API.",
-            show_default=False,
-        ),
-    ] = None,
-    model: Annotated[
-        str | None,
-        typer.Option(
-            help="Model to probe. Env: ANNOTATE_MODEL. Default: the first model the endpoint "
-            "lists (gpt-4o-mini on the OpenAI API).",
-            show_default=False,
-        ),
-    ] = None,
-    api_key_env: Annotated[
-        str,
-        typer.Option(
-            help="Name of the environment variable that holds the API key (the key itself is "
-            "never taken on the command line)."
-        ),
-    ] = "OPENAI_API_KEY",
-    timeout: Annotated[
-        float,
-        typer.Option(
-            min=1.0,
-            help="Seconds to wait for one response (a slow CPU model may need more).",
-        ),
-    ] = 60.0,
+    base_url: BaseUrlOption = None,
+    model: ModelOption = None,
+    api_key_env: ApiKeyEnvOption = "OPENAI_API_KEY",
+    timeout: TimeoutOption = 60.0,
     cache: Annotated[
         Path | None,
         typer.Option(

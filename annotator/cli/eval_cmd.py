@@ -11,6 +11,7 @@ import typer
 from rich.console import Console
 from rich.table import Table
 
+from annotator.cli.options import ApiKeyEnvOption, BaseUrlOption, ModelOption, ModeOption
 from annotator.errors import UsageError
 from annotator.evaluate import EvalReport, allows_unrelated, read_rows, score
 from annotator.settings import MODES, Mode, resolve_endpoint
@@ -48,37 +49,10 @@ def eval_stance(
         int | None,
         typer.Option(min=1, help="Score only the first N rows.", show_default=False),
     ] = None,
-    base_url: Annotated[
-        str | None,
-        typer.Option(
-            help="OpenAI-compatible endpoint for --backend llm, e.g. "
-            "http://127.0.0.1:11434/v1. Env: ANNOTATE_BASE_URL or OPENAI_BASE_URL.",
-            show_default=False,
-        ),
-    ] = None,
-    model: Annotated[
-        str | None,
-        typer.Option(
-            help="Model name for --backend llm. Env: ANNOTATE_MODEL. Default: the endpoint's "
-            "first listed model (gpt-4o-mini on the OpenAI API).",
-            show_default=False,
-        ),
-    ] = None,
-    api_key_env: Annotated[
-        str,
-        typer.Option(
-            help="Name of the environment variable that holds the API key (the key itself is "
-            "never taken on the command line)."
-        ),
-    ] = "OPENAI_API_KEY",
-    mode: Annotated[
-        str,
-        typer.Option(
-            envvar="ANNOTATE_MODE",
-            help="Structured-output mode for --backend llm: tools, json_schema, json, or auto "
-            "(probe the endpoint once).",
-        ),
-    ] = "auto",
+    base_url: BaseUrlOption = None,
+    model: ModelOption = None,
+    api_key_env: ApiKeyEnvOption = "OPENAI_API_KEY",
+    mode: ModeOption = "auto",
     concurrency: Annotated[
         int,
         typer.Option(

@@ -10,6 +10,13 @@ from typing import Annotated
 import typer
 from rich.console import Console
 
+from annotator.cli.options import (
+    ApiKeyEnvOption,
+    BaseUrlOption,
+    ModelOption,
+    ModeOption,
+    TimeoutOption,
+)
 from annotator.errors import UsageError
 from annotator.pipeline import RunOptions, RunResult, run_pipeline
 from annotator.progress import make_progress
@@ -45,46 +52,17 @@ def run(
             "llm when a base URL or API key is configured, else rules.",
         ),
     ] = "auto",
-    base_url: Annotated[
-        str | None,
-        typer.Option(
-            help="OpenAI-compatible endpoint, e.g. http://127.0.0.1:11434/v1 for Ollama. "
-            "Env: ANNOTATE_BASE_URL or OPENAI_BASE_URL.",
-            show_default=False,
-        ),
-    ] = None,
-    model: Annotated[
-        str | None,
-        typer.Option(
-            help="Model name. Env: ANNOTATE_MODEL. Default: the endpoint's first listed model "
-            "(gpt-4o-mini on the OpenAI API).",
-            show_default=False,
-        ),
-    ] = None,
-    api_key_env: Annotated[
-        str,
-        typer.Option(
-            help="Name of the environment variable that holds the API key (the key itself is "
-            "never taken on the command line)."
-        ),
-    ] = "OPENAI_API_KEY",
-    mode: Annotated[
-        str,
-        typer.Option(
-            envvar="ANNOTATE_MODE",
-            help="Structured-output mode: tools, json_schema, json, or auto (probe the "
-            "endpoint once and cache the choice; see `annotate doctor`).",
-        ),
-    ] = "auto",
+    base_url: BaseUrlOption = None,
+    model: ModelOption = None,
+    api_key_env: ApiKeyEnvOption = "OPENAI_API_KEY",
+    mode: ModeOption = "auto",
     concurrency: Annotated[
         int,
         typer.Option(
             min=1, max=256, envvar="ANNOTATE_CONCURRENCY", help="Model requests in flight at once."
         ),
     ] = 8,
-    timeout: Annotated[
-        float, typer.Option(min=1.0, help="Seconds to wait for one model response before retrying.")
-    ] = 120.0,
+    timeout: TimeoutOption = 120.0,
     deadline: Annotated[
         float, typer.Option(min=1.0, help="Seconds all attempts of one request may take together.")
     ] = 600.0,

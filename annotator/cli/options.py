@@ -1,0 +1,43 @@
+"""Endpoint options shared by `run`, `eval` and `doctor`: one definition, one help text."""
+
+from __future__ import annotations
+
+from typing import Annotated
+
+import typer
+
+BaseUrlOption = Annotated[
+    str | None,
+    typer.Option(
+        help="OpenAI-compatible endpoint, e.g. http://127.0.0.1:11434/v1 for Ollama. "
+        "Env: ANNOTATE_BASE_URL or OPENAI_BASE_URL.",
+        show_default=False,
+    ),
+]
+ModelOption = Annotated[
+    str | None,
+    typer.Option(
+        help="Model name. Env: ANNOTATE_MODEL. Default: the endpoint's first listed model "
+        "(gpt-4o-mini on the OpenAI API).",
+        show_default=False,
+    ),
+]
+ApiKeyEnvOption = Annotated[
+    str,
+    typer.Option(
+        help="Name of the environment variable that holds the API key (the key itself is "
+        "never taken on the command line)."
+    ),
+]
+ModeOption = Annotated[
+    str,
+    typer.Option(
+        envvar="ANNOTATE_MODE",
+        help="Structured-output mode: tools, json_schema, json, or auto (probe the endpoint "
+        "once and cache the choice; see `annotate doctor`).",
+    ),
+]
+TimeoutOption = Annotated[
+    float,
+    typer.Option(min=1.0, help="Seconds to wait for one model response before retrying."),
+]
