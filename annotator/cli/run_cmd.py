@@ -112,7 +112,9 @@ def run(
             console.print(
                 "annotate: no model endpoint configured: using the offline rules "
                 "backend (pass --base-url URL --model NAME, or set OPENAI_API_KEY, "
-                "to use a model)"
+                "to use a model)",
+                markup=False,
+                highlight=False,
             )
     endpoint = None
     if chosen == "llm":
@@ -183,6 +185,8 @@ def _report(console: Console, result: RunResult) -> None:
             highlight=False,
         )
     rel = os.path.relpath(result.run_dir)
+    if rel.startswith(".."):
+        rel = str(result.run_dir.resolve())
     console.print(
         f"annotate: wrote {rel}/event.yaml, {rel}/report.html, {rel}/articles/, "
         f"{rel}/manifest.yaml",
