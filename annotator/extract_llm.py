@@ -7,7 +7,7 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
 from annotator.articles import Article
-from annotator.errors import OutputTruncated
+from annotator.errors import ExtractionInvalid, OutputTruncated
 from annotator.extraction_models import Extraction, QuoteFixes
 from annotator.grounding import ground_quote
 from annotator.models import Usage
@@ -105,10 +105,15 @@ class LLMExtractor:
             for n, i in enumerate(missing, start=1)
         )
         messages = self.requote_prompt.render(article=article.text, claims=listing)
-        done = await self.client.complete(messages, QuoteFixes, validation_retries=1)
+        out.requoted = len(missing)
+        try:
+            done = await self.client.complete(messages, QuoteFixes, validation_retries=1)
+        except (OutputTruncated, ExtractionInvalid):
+            # the re-ask is a second chance, not a requirement: the claims stay, and
+            # grounding marks their quotes 'none'
+            return
         out.usage = out.usage + done.usage
         out.attempts += done.attempts
-        out.requoted = len(missing)
         for fix in done.value.fixes:
             if 1 <= fix.index <= len(missing) and fix.quote.strip():
                 claims[missing[fix.index - 1]].quote = fix.quote

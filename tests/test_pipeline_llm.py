@@ -250,3 +250,18 @@ def test_injection_text_is_flagged_and_cannot_touch_other_records(
     # the article goes to the model only between the delimiters, as data
     start, end = user.index("<article>"), user.index("</article>")
     assert start < user.index("Ignore all previous instructions") < end
+
+
+def test_a_failed_reask_keeps_the_claims_ungrounded(
+    articles_dir: Path, tmp_path: Path, fake_llm: FakeChatServer
+) -> None:
+    for p in articles_dir.iterdir():
+        if not p.name.startswith("001"):
+            p.unlink()
+    fake_llm.add_responder("QuoteFixes", lambda body: {"fixes": "not a list"})
+    result = run(articles_dir, tmp_path / "out", fake_llm)
+    assert [s.status for s in result.statuses] == ["annotated"]
+    (rec,) = records(result.run_dir).values()
+    wrong = next(c for c in rec.claims if "among" in c.statement)
+    assert wrong.grounding == "none" and wrong.span is None
+    assert len(rec.claims) == 5
