@@ -122,10 +122,9 @@ async def run_pipeline(opts: RunOptions, progress: ProgressSink | None = None) -
                 status.tokens = info.usage.model_dump()
             path = articles_dir / f"{article.id}.yaml"
             # file work in a thread: the event loop keeps sending requests meanwhile
-            status.output, kept = await asyncio.to_thread(
+            status.output, kept, status.output_sha256 = await asyncio.to_thread(
                 _write_record, path, record, previous.get(article.id), opts.force
             )
-            status.output_sha256 = _sha(path.read_bytes())
             records[article.id] = kept or record
         except EndpointError as exc:
             if exc.fatal:  # every other article would fail the same way: stop the run
@@ -196,18 +195,18 @@ def _sha(data: bytes) -> str:
 
 def _write_record(
     path: Path, record: ArticleAnnotation, previous_sha: str | None, force: bool
-) -> tuple[str, ArticleAnnotation | None]:
+) -> tuple[str, ArticleAnnotation | None, str]:
     """Write unless a person edited the file since the last run (kept unless --force).
-    Returns (output status, the kept hand-edited record or None)."""
-    text = dump_yaml(record.to_yaml_dict())
+    Returns (output status, the kept hand-edited record or None, sha256 of the file)."""
+    data = dump_yaml(record.to_yaml_dict()).encode("utf-8")
     if path.exists():
         current = path.read_bytes()
-        if current == text.encode("utf-8"):
-            return "unchanged", None
+        if current == data:
+            return "unchanged", None, _sha(data)
         if not force and _sha(current) != previous_sha:
-            return "kept_hand_edit", _load_kept_record(path)
-    atomic_write_text(path, text)
-    return "written", None
+            return "kept_hand_edit", _load_kept_record(path), _sha(current)
+    atomic_write_text(path, data.decode("utf-8"))
+    return "written", None, _sha(data)
 
 
 def _run_info(opts: RunOptions, backend: Any, started: datetime) -> dict[str, Any]:

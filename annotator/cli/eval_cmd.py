@@ -11,7 +11,13 @@ import typer
 from rich.console import Console
 from rich.table import Table
 
-from annotator.cli.options import ApiKeyEnvOption, BaseUrlOption, ModelOption, ModeOption
+from annotator.cli.options import (
+    ApiKeyEnvOption,
+    BaseUrlOption,
+    ConcurrencyOption,
+    ModelOption,
+    ModeOption,
+)
 from annotator.errors import UsageError
 from annotator.evaluate import EvalReport, allows_unrelated, read_rows, score
 from annotator.settings import MODES, Mode, resolve_endpoint
@@ -53,12 +59,7 @@ def eval_stance(
     model: ModelOption = None,
     api_key_env: ApiKeyEnvOption = "OPENAI_API_KEY",
     mode: ModeOption = "auto",
-    concurrency: Annotated[
-        int,
-        typer.Option(
-            min=1, max=256, envvar="ANNOTATE_CONCURRENCY", help="Model requests in flight at once."
-        ),
-    ] = 4,
+    concurrency: ConcurrencyOption = 4,
 ) -> None:
     """Score stance predictions of a backend on labelled rows: accuracy, macro-F1,
     per-class precision/recall/F1 and the confusion matrix, next to the majority-class

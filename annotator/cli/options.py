@@ -41,3 +41,9 @@ TimeoutOption = Annotated[
     float,
     typer.Option(min=1.0, help="Seconds to wait for one model response before retrying."),
 ]
+ConcurrencyOption = Annotated[
+    int,
+    typer.Option(
+        min=1, max=256, envvar="ANNOTATE_CONCURRENCY", help="Model requests in flight at once."
+    ),
+]

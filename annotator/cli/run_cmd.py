@@ -13,6 +13,7 @@ from rich.console import Console
 from annotator.cli.options import (
     ApiKeyEnvOption,
     BaseUrlOption,
+    ConcurrencyOption,
     ModelOption,
     ModeOption,
     TimeoutOption,
@@ -56,12 +57,7 @@ def run(
     model: ModelOption = None,
     api_key_env: ApiKeyEnvOption = "OPENAI_API_KEY",
     mode: ModeOption = "auto",
-    concurrency: Annotated[
-        int,
-        typer.Option(
-            min=1, max=256, envvar="ANNOTATE_CONCURRENCY", help="Model requests in flight at once."
-        ),
-    ] = 8,
+    concurrency: ConcurrencyOption = 8,
     timeout: TimeoutOption = 120.0,
     deadline: Annotated[
         float, typer.Option(min=1.0, help="Seconds all attempts of one request may take together.")
