@@ -11,6 +11,7 @@ lint: setup
 	$(BIN)/ruff check annotator tests bench
 	$(BIN)/ruff format --check annotator tests bench
 	$(BIN)/mypy
+	$(BIN)/lint-imports
 
 setup: $(VENV)/.installed
 

@@ -14,7 +14,7 @@ from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Any, Literal
 
-from annotator.errors import InputError
+from annotator.core.errors import InputError
 
 EvalStance = Literal["confirm", "deny", "unverified", "unrelated"]
 EVAL_STANCES: tuple[EvalStance, ...] = ("confirm", "deny", "unverified", "unrelated")

@@ -198,7 +198,7 @@ def _statement(rng: random.Random, prop: Proposition) -> str:
 
 
 def generate(folder: Path, n_claims: int, seed: int = 7) -> None:
-    from annotator.yamlio import dump_yaml
+    from annotator.core.yamlio import dump_yaml
 
     rng = random.Random(seed)
     props = _propositions(rng, max(1, n_claims // 8))
@@ -246,8 +246,8 @@ def generate(folder: Path, n_claims: int, seed: int = 7) -> None:
 
 
 def run_one(n_claims: int) -> None:
-    from annotator.reconcile import reconcile
-    from annotator.record_store import load_article_records, write_event_summary
+    from annotator.reconcile.summary import reconcile
+    from annotator.records.store import load_article_records, write_event_summary
 
     with tempfile.TemporaryDirectory(prefix="bench-reconcile-") as tmp:
         folder = Path(tmp) / "articles"

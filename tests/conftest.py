@@ -45,7 +45,7 @@ def _no_network(monkeypatch: pytest.MonkeyPatch) -> None:
 
 @pytest.fixture(autouse=True)
 def _fast_backoff(monkeypatch: pytest.MonkeyPatch) -> None:
-    import annotator.llm_client as client
+    import annotator.extract.llm.client as client
 
     monkeypatch.setattr(client, "BACKOFF_BASE", 0.02)
 

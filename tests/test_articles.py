@@ -3,8 +3,8 @@ from pathlib import Path
 
 import pytest
 
-import annotator.articles as articles_mod
-from annotator.articles import load_articles, read_metadata, safe_id
+import annotator.load.articles as articles_mod
+from annotator.load.articles import load_articles, read_metadata, safe_id
 from tests.conftest import ARTICLES
 
 

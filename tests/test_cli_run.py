@@ -13,8 +13,8 @@ import typer
 from typer.testing import CliRunner
 
 from annotator.cli import app
-from annotator.models import ArticleAnnotation, EventSummary
-from annotator.yamlio import load_yaml
+from annotator.core.models import ArticleAnnotation, EventSummary
+from annotator.core.yamlio import load_yaml
 from tests.conftest import LLM_FIXTURES, ROOT, subprocess_env
 from tests.fake_llm import FakeChatServer, fixture_responders, messages_text
 

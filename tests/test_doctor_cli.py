@@ -14,9 +14,9 @@ import typer
 from typer.testing import CliRunner
 
 from annotator.cli import app, main
-from annotator.errors import EndpointUnreachable, ModeUnsupported
-from annotator.probe import PROBE_CITY, PROBE_YEAR, probe_cache_path, resolve_mode
-from annotator.settings import resolve_endpoint
+from annotator.core.errors import EndpointUnreachable, ModeUnsupported
+from annotator.core.settings import resolve_endpoint
+from annotator.extract.llm.probe import PROBE_CITY, PROBE_YEAR, probe_cache_path, resolve_mode
 from tests.fake_llm import FakeChatServer
 
 runner = CliRunner()

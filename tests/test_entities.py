@@ -4,9 +4,9 @@ from __future__ import annotations
 
 from typing import Any
 
-from annotator.entities import canonicalise_entities
-from annotator.entity_names import fold, org_tokens, person_display
-from annotator.models import ArticleAnnotation, Entity
+from annotator.core.models import ArticleAnnotation, Entity
+from annotator.reconcile.entities import canonicalise_entities
+from annotator.reconcile.names import fold, org_tokens, person_display
 
 
 def record(

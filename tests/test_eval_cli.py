@@ -12,8 +12,8 @@ import pytest
 from typer.testing import CliRunner
 
 from annotator.cli import app
-from annotator.errors import ConfigurationError, UsageError
-from annotator.probe import PROBE_CITY, PROBE_YEAR
+from annotator.core.errors import ConfigurationError, UsageError
+from annotator.extract.llm.probe import PROBE_CITY, PROBE_YEAR
 from tests.conftest import ROOT
 from tests.fake_llm import FakeChatServer
 

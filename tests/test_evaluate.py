@@ -7,7 +7,7 @@ from pathlib import Path
 
 import pytest
 
-from annotator.errors import InputError
+from annotator.core.errors import InputError
 from annotator.evaluate import (
     accuracy,
     allows_unrelated,

@@ -1,4 +1,4 @@
-from annotator.grounding import ground_quote, normalise_with_map
+from annotator.ground import ground_quote, normalise_with_map
 
 TEXT = (
     "“It is completely untrue. It is pure fiction; it is simply false information,” "

@@ -10,15 +10,15 @@ from typing import Any
 import pytest
 from pydantic import BaseModel
 
-from annotator.errors import (
+from annotator.core.errors import (
     EndpointError,
     EndpointUnreachable,
     ExtractionInvalid,
     ModeUnsupported,
     OutputTruncated,
 )
-from annotator.llm_client import StructuredClient, retry_after_seconds
-from annotator.settings import resolve_endpoint
+from annotator.core.settings import resolve_endpoint
+from annotator.extract.llm.client import StructuredClient, retry_after_seconds
 from tests.fake_llm import FakeChatServer
 
 

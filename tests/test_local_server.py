@@ -26,13 +26,13 @@ import pytest
 from rapidfuzz import fuzz
 from typer.testing import CliRunner
 
-from annotator.articles import load_articles
 from annotator.cli import app
-from annotator.grounding import FUZZY_THRESHOLD, MIN_QUOTE_WORDS, normalise_with_map, word_count
-from annotator.models import ArticleAnnotation, ClaimRecord, EventSummary
-from annotator.probe import read_cached_probe
-from annotator.settings import resolve_endpoint
-from annotator.yamlio import load_yaml
+from annotator.core.models import ArticleAnnotation, ClaimRecord, EventSummary
+from annotator.core.settings import resolve_endpoint
+from annotator.core.yamlio import load_yaml
+from annotator.extract.llm.probe import read_cached_probe
+from annotator.ground import FUZZY_THRESHOLD, MIN_QUOTE_WORDS, normalise_with_map, word_count
+from annotator.load.articles import load_articles
 from tests.local_server import (
     PROMPT_CACHE_MB,
     TOOLS_IN_PROMPT_CHAT_FORMAT,

@@ -9,12 +9,12 @@ from typing import Any
 
 import pytest
 
-from annotator.errors import EndpointUnreachable
-from annotator.grounding import normalise_with_map
-from annotator.models import ArticleAnnotation, EventSummary
-from annotator.pipeline import RunOptions, RunResult, run_pipeline
-from annotator.settings import resolve_endpoint
-from annotator.yamlio import load_yaml
+from annotator.core.errors import EndpointUnreachable
+from annotator.core.models import ArticleAnnotation, EventSummary
+from annotator.core.settings import resolve_endpoint
+from annotator.core.yamlio import load_yaml
+from annotator.ground import normalise_with_map
+from annotator.pipeline.run import RunOptions, RunResult, run_pipeline
 from tests.fake_llm import FakeChatServer
 
 

@@ -12,8 +12,9 @@ from typing import Any
 
 import pytest
 
-from annotator.errors import EndpointUnreachable, ModeUnsupported
-from annotator.probe import (
+from annotator.core.errors import EndpointUnreachable, ModeUnsupported
+from annotator.core.settings import EndpointConfig, resolve_endpoint
+from annotator.extract.llm.probe import (
     PROBE_CITY,
     PROBE_MAX_TOKENS,
     PROBE_YEAR,
@@ -22,7 +23,6 @@ from annotator.probe import (
     probe_endpoint,
     resolve_mode,
 )
-from annotator.settings import EndpointConfig, resolve_endpoint
 from tests.fake_llm import FakeChatServer
 
 RIGHT = {"city": PROBE_CITY, "year": PROBE_YEAR}
@@ -222,7 +222,7 @@ def test_no_working_mode_raises_one_line_advice_and_caches_nothing(
 def test_an_answer_the_sdk_chokes_on_is_a_failure_not_a_crash(
     llama_like: FakeChatServer, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    from annotator.llm_client import StructuredClient
+    from annotator.extract.llm.client import StructuredClient
 
     async def choke(self: StructuredClient, *args: Any, **kwargs: Any) -> Any:
         if self.mode == "tools":

@@ -2,8 +2,8 @@ import re
 
 import pytest
 
-from annotator.errors import ConfigurationError
-from annotator.prompts import available_prompts, load_prompt
+from annotator.core.errors import ConfigurationError
+from annotator.extract.llm.prompts import available_prompts, load_prompt
 
 VALUES = {
     "article": "ARTICLE TEXT",

@@ -7,10 +7,10 @@ from pathlib import Path
 
 import pytest
 
-from annotator.models import ArticleAnnotation, EventClaim, EventSummary
-from annotator.reconcile import claim_status, reconcile, source_chain
-from annotator.record_store import event_summary_yaml, load_article_records
-from annotator.yamlio import dump_yaml
+from annotator.core.models import ArticleAnnotation, EventClaim, EventSummary
+from annotator.core.yamlio import dump_yaml
+from annotator.reconcile.summary import claim_status, reconcile, source_chain
+from annotator.records.store import event_summary_yaml, load_article_records
 
 RECORDS = Path(__file__).resolve().parent.parent / "fixtures" / "records"
 A0, A1, A2, A3, A4 = (

@@ -9,9 +9,9 @@ import pytest
 from typer.testing import CliRunner
 
 from annotator.cli import app
-from annotator.errors import RecordError
-from annotator.models import EventSummary
-from annotator.yamlio import dump_yaml, load_yaml
+from annotator.core.errors import RecordError
+from annotator.core.models import EventSummary
+from annotator.core.yamlio import dump_yaml, load_yaml
 
 RECORDS = Path(__file__).resolve().parent.parent / "fixtures" / "records"
 A1, A4 = "001_63f0ae8f90ffef72", "004_5ac8e587453deaa2"

@@ -7,10 +7,10 @@ from pathlib import Path
 
 import pytest
 
-from annotator.claim_clustering import candidate_pairs, cluster_statements, statement_features
-from annotator.reconcile import reconcile
-from annotator.record_store import load_article_records
-from annotator.yamlio import load_yaml
+from annotator.core.yamlio import load_yaml
+from annotator.reconcile.clustering import candidate_pairs, cluster_statements, statement_features
+from annotator.reconcile.summary import reconcile
+from annotator.records.store import load_article_records
 
 RECORDS = Path(__file__).resolve().parent.parent / "fixtures" / "records"
 

@@ -7,11 +7,11 @@ from pathlib import Path
 
 import pytest
 
-from annotator.errors import RecordError
-from annotator.models import EVENT_SCHEMA
-from annotator.reconcile import reconcile
-from annotator.record_store import load_article_records, write_event_summary
-from annotator.yamlio import dump_yaml, load_yaml
+from annotator.core.errors import RecordError
+from annotator.core.models import EVENT_SCHEMA
+from annotator.core.yamlio import dump_yaml, load_yaml
+from annotator.reconcile.summary import reconcile
+from annotator.records.store import load_article_records, write_event_summary
 
 RECORDS = Path(__file__).resolve().parent.parent / "fixtures" / "records"
 A1 = "001_63f0ae8f90ffef72"
@@ -136,7 +136,7 @@ def test_write_event_summary_is_dump_yaml_text(folder: Path, tmp_path: Path) -> 
 def test_chunked_writing_matches_one_dump(
     folder: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    import annotator.record_store as record_store
+    import annotator.records.store as record_store
 
     monkeypatch.setattr(record_store, "_DUMP_CHUNK", 3)
     summary = reconcile(load_article_records(folder))

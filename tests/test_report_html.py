@@ -1,4 +1,4 @@
-from annotator.models import (
+from annotator.core.models import (
     AnnotationInfo,
     ArticleAnnotation,
     ArticleInfo,
@@ -10,7 +10,7 @@ from annotator.models import (
     Provenance,
     StanceCounts,
 )
-from annotator.report_html import render_report
+from annotator.render.report import render_report
 
 TEXT = 'He said "<script>alert(1)</script> the talks failed" & left.'
 

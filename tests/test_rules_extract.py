@@ -7,14 +7,14 @@ from pathlib import Path
 
 import pytest
 
-from annotator.articles import Article, load_articles
-from annotator.extraction_models import ExtractedClaim, Extraction
-from annotator.grounding import ground_quote
-from annotator.models import SOURCE_KINDS, AnnotationInfo
-from annotator.records import build_record
-from annotator.rules_extract import RULES_VERSION, extract_rules
-from annotator.rules_sentences import sentences
-from annotator.rules_statements import flip_negation, rewrite
+from annotator.core.models import SOURCE_KINDS, AnnotationInfo
+from annotator.extract.rules.extract import RULES_VERSION, extract_rules
+from annotator.extract.rules.sentences import sentences
+from annotator.extract.rules.statements import flip_negation, rewrite
+from annotator.extract.schema import ExtractedClaim, Extraction
+from annotator.ground import ground_quote
+from annotator.load.articles import Article, load_articles
+from annotator.records.build import build_record
 from tests.conftest import ARTICLES
 
 PESKOV_000 = "000_76eae113c55e03b6"

@@ -12,7 +12,7 @@ import sys
 import typer
 
 from annotator.cli import doctor_cmd, eval_cmd, reconcile_cmd, run_cmd
-from annotator.errors import AnnotatorError
+from annotator.core.errors import AnnotatorError
 
 app = typer.Typer(
     name="annotate",

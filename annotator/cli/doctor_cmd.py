@@ -15,9 +15,14 @@ from rich.markup import escape
 from rich.table import Table
 
 from annotator.cli.options import ApiKeyEnvOption, BaseUrlOption, ModelOption, TimeoutOption
-from annotator.errors import EndpointError, EndpointUnreachable, ModeUnsupported, UsageError
-from annotator.probe import NO_MODE_ADVICE, ProbeReport, probe_endpoint, write_cached_probe
-from annotator.settings import EndpointConfig, resolve_endpoint
+from annotator.core.errors import EndpointError, EndpointUnreachable, ModeUnsupported, UsageError
+from annotator.core.settings import EndpointConfig, resolve_endpoint
+from annotator.extract.llm.probe import (
+    NO_MODE_ADVICE,
+    ProbeReport,
+    probe_endpoint,
+    write_cached_probe,
+)
 
 SHOWN_MODELS = 10
 _STYLE = {"works": "green", "fails": "red", "ignores_schema": "yellow"}
@@ -82,7 +87,7 @@ def doctor(
 
 async def _check(console: Console, config: EndpointConfig) -> ProbeReport:
     _say(console, f"endpoint: {config.base_url}")
-    from annotator.llm_client import StructuredClient  # slow import: only when used
+    from annotator.extract.llm.client import StructuredClient  # slow import: only when used
 
     client = StructuredClient(config, mode="tools")
     listing_error = None

@@ -18,9 +18,9 @@ from annotator.cli.options import (
     ModelOption,
     ModeOption,
 )
-from annotator.errors import UsageError
+from annotator.core.errors import UsageError
+from annotator.core.settings import MODES, Mode, resolve_endpoint
 from annotator.evaluate import EvalReport, allows_unrelated, read_rows, score
-from annotator.settings import MODES, Mode, resolve_endpoint
 
 
 def register(app: typer.Typer) -> None:
@@ -74,12 +74,12 @@ def eval_stance(
     pairs = [(r.claim, r.text) for r in rows]
     info: dict[str, object] = {}
     if backend == "rules":
-        from annotator.stance_rules import predict_stance
+        from annotator.extract.rules.stance import predict_stance
 
         predicted: list[str] = [predict_stance(c, t, allow_unrelated=unrelated) for c, t in pairs]
         info = {"rules": "stance_rules"}
     else:
-        from annotator.stance_llm import predict_with_llm
+        from annotator.extract.llm.stance import predict_with_llm
 
         endpoint = resolve_endpoint(
             base_url=base_url, model=model, api_key_env=api_key_env, mode=cast(Mode, mode)

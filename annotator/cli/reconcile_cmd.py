@@ -7,8 +7,8 @@ from typing import Annotated
 
 import typer
 
-from annotator.reconcile import reconcile
-from annotator.record_store import load_article_records, write_event_summary
+from annotator.reconcile.summary import reconcile
+from annotator.records.store import load_article_records, write_event_summary
 
 
 def register(app: typer.Typer) -> None:

@@ -18,10 +18,10 @@ from annotator.cli.options import (
     ModeOption,
     TimeoutOption,
 )
-from annotator.errors import UsageError
-from annotator.pipeline import RunOptions, RunResult, run_pipeline
-from annotator.progress import make_progress
-from annotator.settings import MODES, endpoint_configured, resolve_endpoint
+from annotator.core.errors import UsageError
+from annotator.core.settings import MODES, endpoint_configured, resolve_endpoint
+from annotator.pipeline.progress import make_progress
+from annotator.pipeline.run import RunOptions, RunResult, run_pipeline
 
 
 def register(app: typer.Typer) -> None:

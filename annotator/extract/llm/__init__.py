@@ -1,0 +1,1 @@
+"""The `llm` backend: the network client, endpoint probe, prompts, extraction and stance calls."""

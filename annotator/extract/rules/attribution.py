@@ -1,0 +1,397 @@
+"""Lexicons and noun-phrase patterns of news attribution: who says, through whom.
+
+Pure data and small pure functions, shared by the rules extractor. General lists, not
+tuned to any one article: reporting verbs, titles, outlet names, anonymous-source heads.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+from typing import Literal
+
+from annotator.core.models import SourceKind
+
+
+def word_set(words: str) -> frozenset[str]:
+    """A set of words written as one whitespace-separated string (easier to read and edit)."""
+    return frozenset(words.split())
+
+
+# ---------------------------------------------------------------- reporting verbs
+
+REPORTING_VERBS: frozenset[str] = word_set("""
+    say says said told tell tells added adds add denied denies deny reported reports report
+    claimed claims claim stated states wrote writes noted notes explained explains confirmed
+    confirms announced announces insisted insists argued argues acknowledged acknowledges
+    admitted admits rejected rejects disputed disputes dismissed dismisses alleged alleges
+    suggested suggests maintained maintains stressed stresses emphasized emphasised emphasizes
+    declared declares asserted asserts replied replies responded responds commented comments
+    tweeted posted revealed reveals described describes called calls signaled signalled
+    signals indicated indicates cited cites quoted quotes refuted refutes
+    """)
+# Verbs whose subject rejects the content: the claim's stance is deny.
+DENIAL_VERBS: frozenset[str] = word_set(
+    "denied denies deny rejected rejects refuted refutes dismissed dismisses disputed disputes"
+)
+# Verbs by which the article itself distances the content from fact.
+HEDGING_VERBS: frozenset[str] = word_set("claimed claims claim alleged alleges")
+# Verbs whose object is a recipient ("told Reuters"), not the content.
+RECIPIENT_VERBS: frozenset[str] = word_set("told tell tells")
+# "X cited/quoted Y as saying": Y is the real speaker or the cited source.
+RELAY_VERBS: frozenset[str] = word_set("cited cites quoted quotes")
+# "X called Y false": the content is an object plus a predicate.
+LABEL_VERBS: frozenset[str] = word_set("called calls described describes")
+
+# Words allowed between a subject and its verb ("Peskov has also denied").
+VERB_MODIFIERS: frozenset[str] = word_set("""
+    has have had also previously first publicly repeatedly altogether already reportedly
+    officially later earlier recently further directly then once again again initially
+    separately since just quickly flatly categorically strongly firmly
+    """)
+# A verb phrase that is itself a hedge: "has neither confirmed nor denied".
+NEITHER_NOR = re.compile(
+    r"\b(?:has|have|had)?\s*neither\s+(?:\w+ly\s+)?(?:confirmed|denied)\s+nor\s+"
+    r"(?:\w+ly\s+)?(?:confirmed|denied)\b",
+    re.IGNORECASE,
+)
+
+# ---------------------------------------------------------------- titles and bodies
+
+ROLE_HEADS: frozenset[str] = word_set("""
+    spokesman spokeswoman spokesperson president president-elect minister secretary director
+    adviser advisor aide ambassador envoy chief head leader official journalist reporter
+    correspondent editor analyst expert professor senator congressman congresswoman
+    representative governor mayor general commander chairman chairwoman chair ceo founder
+    billionaire lawyer attorney judge diplomat premier chancellor king queen prince
+    spokespeople author columnist historian researcher economist strategist negotiator
+    """)
+ROLE_MODIFIERS: frozenset[str] = word_set("""
+    communications press foreign deputy senior chief former top tech vice prime acting
+    national security defense defence interior finance state first assistant campaign
+    executive general special presidential white house
+    """)
+# Heads of bodies that speak as one ("the Kremlin denied", "the foreign ministry said").
+BODY_HEADS: frozenset[str] = word_set("""
+    kremlin ministry government administration department pentagon office embassy
+    presidency cabinet parliament council commission campaign team army military police
+    spokesman's agency white-house
+    """)
+BODY_WORDS: frozenset[str] = word_set("""
+    foreign state defense defence interior justice finance press presidential white house
+    national security
+    """)
+DEMONYMS: frozenset[str] = word_set("""
+    russian ukrainian american u.s. us u.k. uk british french german chinese european western
+    israeli iranian polish turkish indian japanese
+    """)
+
+# ---------------------------------------------------------------- sources
+
+# Canonical outlet names with their kind; aliases map onto a canonical name.
+OUTLETS: dict[str, SourceKind] = {
+    "Reuters": "news_agency",
+    "Associated Press": "news_agency",
+    "AFP": "news_agency",
+    "Agence France-Presse": "news_agency",
+    "TASS": "news_agency",
+    "RIA Novosti": "news_agency",
+    "Interfax": "news_agency",
+    "Xinhua": "news_agency",
+    "Bloomberg News": "news_agency",
+    "Ukrinform": "news_agency",
+    "UNIAN": "news_agency",
+    "Kyodo": "news_agency",
+    "Yonhap": "news_agency",
+    "ANSA": "news_agency",
+    "Anadolu": "news_agency",
+    "The Washington Post": "news_outlet",
+    "The New York Times": "news_outlet",
+    "The Wall Street Journal": "news_outlet",
+    "The Guardian": "news_outlet",
+    "Financial Times": "news_outlet",
+    "The Moscow Times": "news_outlet",
+    "The Epoch Times": "news_outlet",
+    "Breitbart News": "news_outlet",
+    "BBC": "news_outlet",
+    "CNN": "news_outlet",
+    "NBC News": "news_outlet",
+    "CBS News": "news_outlet",
+    "ABC News": "news_outlet",
+    "Fox News": "news_outlet",
+    "NPR": "news_outlet",
+    "Politico": "news_outlet",
+    "Axios": "news_outlet",
+    "RT": "news_outlet",
+    "Al Jazeera": "news_outlet",
+    "Sky News": "news_outlet",
+    "The Telegraph": "news_outlet",
+    "The Times": "news_outlet",
+    "The Independent": "news_outlet",
+    "Daily Mail": "news_outlet",
+    "Newsweek": "news_outlet",
+    "Kyiv Independent": "news_outlet",
+    "Kommersant": "news_outlet",
+    "Izvestia": "news_outlet",
+    "X": "social_media",
+    "Twitter": "social_media",
+    "Telegram": "social_media",
+    "Facebook": "social_media",
+    "Truth Social": "social_media",
+    "Instagram": "social_media",
+}
+OUTLET_ALIASES: dict[str, str] = {
+    "associated press": "Associated Press",
+    "ap": "Associated Press",
+    "tass": "TASS",
+    "bloomberg": "Bloomberg News",
+    "washington post": "The Washington Post",
+    "wapo": "The Washington Post",
+    "new york times": "The New York Times",
+    "nyt": "The New York Times",
+    "wall street journal": "The Wall Street Journal",
+    "wsj": "The Wall Street Journal",
+    "guardian": "The Guardian",
+    "moscow times": "The Moscow Times",
+    "epoch times": "The Epoch Times",
+    "breitbart": "Breitbart News",
+    "telegraph": "The Telegraph",
+    "independent": "The Independent",
+    "ft": "Financial Times",
+}
+_OUTLET_NAMES = sorted(
+    {name for name in OUTLETS} | {alias for alias in OUTLET_ALIASES}, key=len, reverse=True
+)
+# Case-sensitive for short all-caps names (AP, RT, X) so ordinary words never match.
+OUTLET_MENTION = re.compile(
+    r"(?<![\w-])(?:(?i:the)\s+)?(?P<name>"
+    + "|".join(
+        re.escape(n) if (n.isupper() and len(n) <= 4) or n in OUTLETS else f"(?i:{re.escape(n)})"
+        for n in _OUTLET_NAMES
+        if n.lower() not in ("x", "ap", "rt") or n in OUTLETS
+    )
+    + r")(?![\w-])"
+)
+# Any capitalised name ending like a newspaper or a broadcaster.
+GENERIC_OUTLET = re.compile(
+    r"(?:(?:the|The)\s+)?(?P<name>(?:[A-Z][\w.&-]*\s+){0,3}"
+    r"(?:News|Times|Post|Journal|Herald|Tribune|Gazette|Telegraph|Chronicle|Observer|Daily|"
+    r"Insider|Radio|TV|Television|Press|Agency|Wire))\b"
+)
+# "Russian state TV", "state media": lower-case broadcaster phrases.
+BROADCASTER = re.compile(
+    r"(?P<name>(?:[A-Z][\w-]*\s+)?(?:state(?:-run|-owned|-sponsored)?\s+)?"
+    r"(?:TV|television|broadcaster|media|radio))\b"
+)
+# References back to an outlet already named: "the daily", "the Post", "the report".
+OUTLET_BACKREF = re.compile(
+    r"^(?:the\s+)?(?:daily|newspaper|paper|outlet|publication|report|reports|"
+    r"broadsheet|tabloid|[A-Z][\w-]*\s+newspaper)$",
+    re.IGNORECASE,
+)
+AGENCY_SUFFIX = re.compile(r"\bnews agency\b", re.IGNORECASE)
+
+ANONYMOUS_HEADS: frozenset[str] = word_set("""
+    source sources people person persons individuals insiders officials diplomats aides
+    advisers advisors officers analysts observers
+    """)
+ANONYMOUS_MARKERS: frozenset[str] = word_set("""
+    anonymous unnamed familiar close briefed knowledge condition anonymity several some two
+    three four many sources source people individuals insiders senior officials
+    """)
+ANONYMOUS_QUANTIFIER = re.compile(
+    r"^(?:(?:one|some|several|many|most|a few|two|three|four|five|a number|an?)\s+)?"
+    r"(?:of\s+(?:the|them|its|his|her|their)\s+)?(?:other\s+)?",
+    re.IGNORECASE,
+)
+
+PRONOUNS: dict[str, str] = {"he": "he", "she": "she", "they": "they", "who": "who"}
+DOCUMENT_MENTION = re.compile(
+    r"\bin\s+(?:his|her|their|its|a|an|the)\s+(?:\w+\s+){0,3}?"
+    r"(?:book|memoir|report|statement|letter|filing|op-ed|column|article|documentary)"
+    r"\s*,?\s*[“\"](?P<title>[^”\"]{2,60})[”\"]"
+)
+
+# ---------------------------------------------------------------- noun phrases
+
+NPKind = Literal["person", "body", "outlet", "anonymous", "pronoun", "backref", "report", "none"]
+
+
+@dataclass(frozen=True)
+class NounPhrase:
+    kind: NPKind
+    name: str = ""
+    role: str | None = None
+    affiliation: str | None = None
+    source_kind: SourceKind = "other"
+    cited_via: str | None = None  # an outlet named inside an anonymous phrase
+
+
+NONE = NounPhrase("none")
+
+_TOKEN = re.compile(r"[\w.’'&-]+")
+_CAP = re.compile(r"^[A-Z][\w’'.-]*$")
+NAME_STOPWORDS: frozenset[str] = word_set("""
+    the a an and or but of in on at to for with from by as after before during however
+    monday tuesday wednesday thursday friday saturday sunday january february march april may
+    june july august september october november december today yesterday it this that these
+    those there here his her their its our we i you he she they
+    """)
+
+
+def strip_possessive(word: str) -> str:
+    return re.sub(r"(?:’s|'s|’|')$", "", word)
+
+
+@dataclass(frozen=True)
+class OutletMatch:
+    name: str
+    kind: SourceKind
+    start: int
+    end: int
+
+
+def find_outlet(phrase: str) -> OutletMatch | None:
+    """The outlet named in phrase: a known name first, then a newspaper-like name."""
+    m = OUTLET_MENTION.search(phrase)
+    if m:
+        raw = m.group("name")
+        name = raw if raw in OUTLETS else OUTLET_ALIASES.get(raw.lower(), raw)
+        kind = OUTLETS.get(name, "news_outlet")
+        if AGENCY_SUFFIX.search(phrase):
+            kind = "news_agency"
+        return OutletMatch(name, kind, m.start(), m.end())
+    b = BROADCASTER.search(phrase)
+    if b and len(b.group("name").split()) >= 2:
+        return OutletMatch(b.group("name").strip(), "news_outlet", b.start(), b.end())
+    g = GENERIC_OUTLET.search(phrase)
+    if g:
+        generic: SourceKind = "news_agency" if AGENCY_SUFFIX.search(phrase) else "news_outlet"
+        return OutletMatch(g.group("name").strip(), generic, g.start(), g.end())
+    return None
+
+
+def canonical_outlet(phrase: str) -> tuple[str, SourceKind] | None:
+    """The canonical name and kind of an outlet named in phrase, or None."""
+    found = find_outlet(phrase)
+    return (found.name, found.kind) if found else None
+
+
+def title_parts(words: list[str]) -> tuple[str | None, str | None, list[str], list[str]]:
+    """Split '<affiliation> <role> <Name>' words: (role, affiliation, name, words left over)."""
+    name: list[str] = []
+    i = len(words) - 1
+    while i >= 0 and _is_name_word(words[i]):
+        name.insert(0, words[i])
+        i -= 1
+    role: list[str] = []
+    while i >= 0 and _is_role_word(words[i], has_head=bool(role)):
+        role.insert(0, words[i])
+        i -= 1
+    if role and role[-1].lower() not in ROLE_HEADS:
+        i += len(role)  # only modifiers ("foreign"): they belong to the affiliation
+        role = []
+    affil: list[str] = []
+    while i >= 0 and (_CAP.match(words[i]) or words[i].lower() in BODY_WORDS | BODY_HEADS):
+        if words[i].lower() in NAME_STOPWORDS:
+            break
+        affil.insert(0, words[i])
+        i -= 1
+    if affil:
+        affil[-1] = strip_possessive(affil[-1])
+    return (" ".join(role) or None, " ".join(affil) or None, name, words[: i + 1])
+
+
+def split_title(words: list[str]) -> tuple[str | None, str | None, list[str]]:
+    role, affil, name, _ = title_parts(words)
+    return role, affil, name
+
+
+def _is_name_word(word: str) -> bool:
+    low = word.lower()
+    return (
+        bool(_CAP.match(word))
+        and low not in ROLE_HEADS
+        and low not in ROLE_MODIFIERS
+        and low not in DEMONYMS
+        and low not in NAME_STOPWORDS
+        and low not in BODY_HEADS
+        and low not in ANONYMOUS_HEADS
+        and not word.endswith(("’s", "'s"))
+        and "." not in word.rstrip(".")
+    )
+
+
+def _is_role_word(word: str, *, has_head: bool) -> bool:
+    low = word.lower()
+    return low in ROLE_HEADS or (has_head and low in ROLE_MODIFIERS)
+
+
+_FINITE = word_set(
+    "has have had is was were are am be been will would did does do can could made makes spoke "
+    "say says if don't doesn't didn't don’t doesn’t didn’t"
+)
+_OUTLET_TRAIL = re.compile(
+    r"^\s*(?:newspaper|daily|news\s+agency|agency|news\s+service|website|channel)?\s*$", re.I
+)
+_DETERMINERS = frozenset({"the", "a", "an"})
+
+
+def classify_np(phrase: str) -> NounPhrase:
+    """What kind of thing a subject or object phrase names (before back-reference)."""
+    text = re.sub(r"\[([^\]]*)\]\([^)]*\)", r"\1", phrase)
+    text = re.sub(r"\s+", " ", text).strip(" ,;:“”\"'‘’")
+    text = re.sub(r"^(?:and|but|while|as|so)\s+", "", text, flags=re.IGNORECASE)
+    low = text.lower()
+    if not text:
+        return NONE
+    if low in PRONOUNS:
+        return NounPhrase("pronoun", name=low)
+    if OUTLET_BACKREF.match(text):
+        return NounPhrase("backref", name=text)
+    words = _TOKEN.findall(text)
+    lowered = {strip_possessive(w.lower()) for w in words}
+    if not words or len(words) > 12 or lowered & _FINITE:
+        return NONE
+    outlet = find_outlet(text)
+    if lowered & ANONYMOUS_HEADS and not any(_is_name_word(w) for w in words[-2:]):
+        via = outlet.name if outlet else None
+        return NounPhrase(
+            "anonymous", name=_anonymous_name(text, via), source_kind="anonymous", cited_via=via
+        )
+    if (
+        outlet
+        and _OUTLET_TRAIL.match(text[outlet.end :])
+        and len(text[: outlet.start].split()) <= 3
+        and not _ends_with_person(words)
+    ):
+        return NounPhrase("outlet", name=outlet.name, source_kind=outlet.kind)
+    role, affil, name_words, left = title_parts(words)
+    if {w.lower() for w in left} - _DETERMINERS:
+        return NONE
+    if name_words:
+        return NounPhrase("person", name=" ".join(name_words), role=role, affiliation=affil)
+    if lowered & BODY_HEADS or (affil and not role):
+        body = re.sub(r"^(?:the|a|an)\s+", "", text, flags=re.IGNORECASE)
+        return NounPhrase("body", name=body, source_kind="government")
+    if role:
+        return NounPhrase("person", name="", role=role, affiliation=affil)
+    return NONE
+
+
+def _ends_with_person(words: list[str]) -> bool:
+    return len(words) >= 2 and _is_name_word(words[-1]) and words[-2].lower() in ROLE_HEADS
+
+
+def _anonymous_name(text: str, outlet: str | None) -> str:
+    name = text
+    if outlet:
+        name = re.sub(r"(?i)(?:of\s+)?(?:the\s+)?[\w\s.-]*?(?:’s|'s)\s+", "", name, count=1)
+    name = ANONYMOUS_QUANTIFIER.sub("", name).strip()
+    return name or "sources"
+
+
+def document_source(clause: str) -> str | None:
+    """Title of a document the speaker is quoted from ("in his book “War,”"), if any."""
+    m = DOCUMENT_MENTION.search(clause)
+    return m.group("title").strip(" ,.") if m else None

@@ -1,0 +1,1 @@
+"""Pipeline: `annotate run` orchestration, the answer cache, the manifest and progress display."""

@@ -1,0 +1,1 @@
+"""Reconcile: merge per-article records into one event summary (pure, deterministic)."""

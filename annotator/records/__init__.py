@@ -1,0 +1,1 @@
+"""Records: build the per-article record (contract v1) and read or write a folder of them."""

@@ -1,0 +1,171 @@
+"""Read per-article records (as `run` wrote them or as a person corrected them) and write
+the event summary.
+
+A record that breaks the contract is a `RecordError` naming the file and the dotted path
+of the field (`claims.2.stance`), so a hand edit can be fixed without guessing.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from pathlib import Path
+from typing import Any
+
+import yaml
+from pydantic import ValidationError
+
+from annotator.core.errors import RecordError
+from annotator.core.models import ARTICLE_SCHEMA, ArticleAnnotation, Contract, EventSummary
+from annotator.core.yamlio import atomic_write_text, dump_yaml, load_yaml
+from annotator.reconcile.summary import paused_gc
+
+_DUMP_CHUNK = 256  # list items per YAML dump call (bounds the node graph in memory)
+
+# `schema` prefixes of the other documents annotate writes; such files are not records
+_OTHER_DOCUMENTS = ("annotator/event-summary/", "annotator/gold-", "annotator/manifest")
+
+
+def record_paths(directory: Path) -> list[Path]:
+    """Every `*.yaml` file in the folder (not hidden ones), sorted by name."""
+    return sorted(
+        (p for p in directory.glob("*.yaml") if p.is_file() and not p.name.startswith(".")),
+        key=lambda p: p.name,
+    )
+
+
+class _NotARecord(Exception):
+    """The file is another annotate document (an event summary, gold labels): skipped."""
+
+
+def load_article_records(directory: Path) -> list[ArticleAnnotation]:
+    """Load and validate every per-article record in `directory`, sorted by file name.
+
+    Files whose `schema` names another annotate document (e.g. `annotator/event-summary/v1`)
+    are skipped; any other file that is not a valid record is an error.
+    """
+    if not directory.is_dir():
+        raise RecordError(str(directory), "", "not a folder of per-article records")
+    paths = record_paths(directory)
+    records: list[ArticleAnnotation] = []
+    seen: dict[str, Path] = {}
+    with paused_gc():
+        for path in paths:
+            try:
+                record = _load(path)
+            except _NotARecord:
+                continue
+            first = seen.setdefault(record.article.id, path)
+            if first is not path:
+                raise RecordError(
+                    str(path),
+                    "article.id",
+                    f"article id {record.article.id!r} is also in {first.name}",
+                )
+            records.append(record)
+    if not records:
+        raise RecordError(str(directory), "", "no per-article records (*.yaml) in this folder")
+    return records
+
+
+def load_article_record(path: Path) -> ArticleAnnotation:
+    """Load and validate one per-article record."""
+    try:
+        return _load(path)
+    except _NotARecord:
+        raise RecordError(str(path), "schema", f"expected {ARTICLE_SCHEMA!r}") from None
+
+
+def _load(path: Path) -> ArticleAnnotation:
+    where = str(path)
+    try:
+        text = path.read_text(encoding="utf-8")
+    except UnicodeDecodeError as exc:
+        raise RecordError(where, "", f"not UTF-8 text ({exc.reason} at byte {exc.start})") from exc
+    except OSError as exc:
+        raise RecordError(where, "", f"cannot read: {exc.strerror or exc}") from exc
+    try:
+        data = load_yaml(text)
+    except yaml.MarkedYAMLError as exc:
+        mark = exc.problem_mark or exc.context_mark
+        at = f" at line {mark.line + 1}, column {mark.column + 1}" if mark else ""
+        problem = exc.problem or exc.context or "invalid YAML"
+        raise RecordError(where, "", f"YAML syntax error{at}: {problem}") from exc
+    except yaml.YAMLError as exc:
+        raise RecordError(where, "", f"YAML syntax error: {exc}") from exc
+    if not isinstance(data, Mapping):
+        raise RecordError(where, "", "expected a YAML mapping (an article record)")
+    schema = data.get("schema")
+    if isinstance(schema, str) and schema.startswith(_OTHER_DOCUMENTS):
+        raise _NotARecord(where)
+    if schema != ARTICLE_SCHEMA:
+        reason = "missing" if schema is None else f"is {schema!r}"
+        raise RecordError(where, "schema", f"{reason}; expected {ARTICLE_SCHEMA!r}")
+    try:
+        return ArticleAnnotation.model_validate(data)
+    except ValidationError as exc:
+        raise _record_error(where, data, exc) from exc
+
+
+def _record_error(where: str, data: Mapping[str, Any], exc: ValidationError) -> RecordError:
+    errors = exc.errors(include_url=False)
+    first = errors[0]
+    loc = [str(part) for part in first["loc"]]
+    msg = first["msg"]
+    if not loc:  # a whole-record rule: find the reference that does not resolve
+        loc = _dangling_reference(data) or []
+    more = f" (and {len(errors) - 1} more)" if len(errors) > 1 else ""
+    shown = first.get("input")
+    value = ""
+    if loc and not isinstance(shown, Mapping | list) and first["type"] != "missing":
+        value = f" (got {shown!r})"
+    return RecordError(where, ".".join(loc), f"{msg}{value}{more}")
+
+
+def _dangling_reference(data: Mapping[str, Any]) -> list[str] | None:
+    """Dotted path of the first speaker, source or cited_via id that names nothing."""
+
+    def ids(key: str) -> set[Any]:
+        items = data.get(key)
+        if not isinstance(items, Sequence):
+            return set()
+        return {x.get("id") for x in items if isinstance(x, Mapping)}
+
+    speakers, sources = ids("speakers"), ids("sources")
+    for i, src in enumerate(data.get("sources") or []):
+        if isinstance(src, Mapping) and src.get("cited_via") not in (None, *sources):
+            return ["sources", str(i), "cited_via"]
+    for i, claim in enumerate(data.get("claims") or []):
+        if not isinstance(claim, Mapping):
+            continue
+        if claim.get("speaker") is not None and claim.get("speaker") not in speakers:
+            return ["claims", str(i), "speaker"]
+        for j, sid in enumerate(claim.get("sources") or []):
+            if sid not in sources:
+                return ["claims", str(i), "sources", str(j)]
+    return None
+
+
+def write_event_summary(summary: EventSummary, path: Path) -> None:
+    """Write `event.yaml` atomically (temp file + rename).
+
+    The text is the same as `dump_yaml(summary.to_yaml_dict())`, built list item by list
+    item so that a summary of 100,000 records never holds one YAML node graph for all.
+    """
+    with paused_gc():
+        text = event_summary_yaml(summary)
+    atomic_write_text(path, text)
+
+
+def event_summary_yaml(summary: EventSummary) -> str:
+    head = summary.model_dump(mode="json", by_alias=True, exclude={"claims", "conflicts"})
+    parts = [dump_yaml(head)]
+    for key in ("claims", "conflicts"):
+        items: Sequence[Contract] = getattr(summary, key)
+        if not items:
+            parts.append(dump_yaml({key: []}))
+            continue
+        parts.append(f"{key}:\n")
+        for start in range(0, len(items), _DUMP_CHUNK):
+            chunk = items[start : start + _DUMP_CHUNK]
+            parts.append(dump_yaml([item.model_dump(mode="json") for item in chunk]))
+    return "".join(parts)

@@ -1,0 +1,1 @@
+"""Render: the self-contained HTML report."""
