@@ -10,7 +10,9 @@ import re
 from dataclasses import dataclass
 from typing import Literal
 
+from annotator.core.lexicon import DEMONYMS, OUTLET_ALIASES, OUTLETS
 from annotator.core.models import SourceKind
+from annotator.extract.rules.stance_cues import DENIAL_VERBS
 
 
 def word_set(words: str) -> frozenset[str]:
@@ -20,20 +22,16 @@ def word_set(words: str) -> frozenset[str]:
 
 # ---------------------------------------------------------------- reporting verbs
 
-REPORTING_VERBS: frozenset[str] = word_set("""
-    say says said told tell tells added adds add denied denies deny reported reports report
+REPORTING_VERBS: frozenset[str] = DENIAL_VERBS | word_set("""
+    say says said told tell tells added adds add reported reports report
     claimed claims claim stated states wrote writes noted notes explained explains confirmed
     confirms announced announces insisted insists argued argues acknowledged acknowledges
-    admitted admits rejected rejects disputed disputes dismissed dismisses alleged alleges
+    admitted admits alleged alleges
     suggested suggests maintained maintains stressed stresses emphasized emphasised emphasizes
     declared declares asserted asserts replied replies responded responds commented comments
     tweeted posted revealed reveals described describes called calls signaled signalled
-    signals indicated indicates cited cites quoted quotes refuted refutes
+    signals indicated indicates cited cites quoted quotes
     """)
-# Verbs whose subject rejects the content: the claim's stance is deny.
-DENIAL_VERBS: frozenset[str] = word_set(
-    "denied denies deny rejected rejects refuted refutes dismissed dismisses disputed disputes"
-)
 # Verbs by which the article itself distances the content from fact.
 HEDGING_VERBS: frozenset[str] = word_set("claimed claims claim alleged alleges")
 # Verbs whose object is a recipient ("told Reuters"), not the content.
@@ -81,84 +79,14 @@ BODY_WORDS: frozenset[str] = word_set("""
     foreign state defense defence interior justice finance press presidential white house
     national security
     """)
-DEMONYMS: frozenset[str] = word_set("""
-    russian ukrainian american u.s. us u.k. uk british french german chinese european western
-    israeli iranian polish turkish indian japanese
-    """)
+# Nationality words are never part of a person's name ("Russian President Vladimir Putin").
+NATIONALITY_WORDS: frozenset[str] = frozenset(DEMONYMS) | word_set(
+    "u.s. us u.k. uk european western"
+)
 
 # ---------------------------------------------------------------- sources
 
-# Canonical outlet names with their kind; aliases map onto a canonical name.
-OUTLETS: dict[str, SourceKind] = {
-    "Reuters": "news_agency",
-    "Associated Press": "news_agency",
-    "AFP": "news_agency",
-    "Agence France-Presse": "news_agency",
-    "TASS": "news_agency",
-    "RIA Novosti": "news_agency",
-    "Interfax": "news_agency",
-    "Xinhua": "news_agency",
-    "Bloomberg News": "news_agency",
-    "Ukrinform": "news_agency",
-    "UNIAN": "news_agency",
-    "Kyodo": "news_agency",
-    "Yonhap": "news_agency",
-    "ANSA": "news_agency",
-    "Anadolu": "news_agency",
-    "The Washington Post": "news_outlet",
-    "The New York Times": "news_outlet",
-    "The Wall Street Journal": "news_outlet",
-    "The Guardian": "news_outlet",
-    "Financial Times": "news_outlet",
-    "The Moscow Times": "news_outlet",
-    "The Epoch Times": "news_outlet",
-    "Breitbart News": "news_outlet",
-    "BBC": "news_outlet",
-    "CNN": "news_outlet",
-    "NBC News": "news_outlet",
-    "CBS News": "news_outlet",
-    "ABC News": "news_outlet",
-    "Fox News": "news_outlet",
-    "NPR": "news_outlet",
-    "Politico": "news_outlet",
-    "Axios": "news_outlet",
-    "RT": "news_outlet",
-    "Al Jazeera": "news_outlet",
-    "Sky News": "news_outlet",
-    "The Telegraph": "news_outlet",
-    "The Times": "news_outlet",
-    "The Independent": "news_outlet",
-    "Daily Mail": "news_outlet",
-    "Newsweek": "news_outlet",
-    "Kyiv Independent": "news_outlet",
-    "Kommersant": "news_outlet",
-    "Izvestia": "news_outlet",
-    "X": "social_media",
-    "Twitter": "social_media",
-    "Telegram": "social_media",
-    "Facebook": "social_media",
-    "Truth Social": "social_media",
-    "Instagram": "social_media",
-}
-OUTLET_ALIASES: dict[str, str] = {
-    "associated press": "Associated Press",
-    "ap": "Associated Press",
-    "tass": "TASS",
-    "bloomberg": "Bloomberg News",
-    "washington post": "The Washington Post",
-    "wapo": "The Washington Post",
-    "new york times": "The New York Times",
-    "nyt": "The New York Times",
-    "wall street journal": "The Wall Street Journal",
-    "wsj": "The Wall Street Journal",
-    "guardian": "The Guardian",
-    "moscow times": "The Moscow Times",
-    "epoch times": "The Epoch Times",
-    "breitbart": "Breitbart News",
-    "telegraph": "The Telegraph",
-    "independent": "The Independent",
-    "ft": "Financial Times",
-}
+# Outlet names, kinds and aliases come from the shared table in `core.lexicon`.
 _OUTLET_NAMES = sorted(
     {name for name in OUTLETS} | {alias for alias in OUTLET_ALIASES}, key=len, reverse=True
 )
@@ -313,7 +241,7 @@ def _is_name_word(word: str) -> bool:
         bool(_CAP.match(word))
         and low not in ROLE_HEADS
         and low not in ROLE_MODIFIERS
-        and low not in DEMONYMS
+        and low not in NATIONALITY_WORDS
         and low not in NAME_STOPWORDS
         and low not in BODY_HEADS
         and low not in ANONYMOUS_HEADS

@@ -11,12 +11,12 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 
+from annotator.core.lexicon import OUTLETS
 from annotator.core.models import SourceKind
 from annotator.extract.rules.attribution import (
     BODY_HEADS,
     GENERIC_OUTLET,
     OUTLET_BACKREF,
-    OUTLETS,
     canonical_outlet,
     split_title,
     word_set,

@@ -11,8 +11,8 @@ import re
 from dataclasses import dataclass, field
 
 from annotator.core.models import SourceKind, Stance
+from annotator.core.text import MIN_QUOTE_WORDS, word_count
 from annotator.extract.rules.attribution import (
-    DENIAL_VERBS,
     HEDGING_VERBS,
     LABEL_VERBS,
     NounPhrase,
@@ -38,9 +38,13 @@ from annotator.extract.rules.sentences import (
     trim_clause,
     trim_span,
     whole_quotation,
-    word_count,
 )
-from annotator.extract.rules.stance_cues import REPORTED_ADVERB, has_denial, has_hedge
+from annotator.extract.rules.stance_cues import (
+    DENIAL_VERBS,
+    REPORTED_ADVERB,
+    has_denial,
+    has_hedge,
+)
 from annotator.extract.rules.statements import (
     REPORT_FRAME,
     Rewritten,
@@ -56,7 +60,6 @@ from annotator.extract.schema import ExtractedClaim, Extraction
 from annotator.load.articles import Article
 
 RULES_VERSION = "rules_v1"
-MIN_QUOTE_WORDS = 3
 ANTECEDENT_WINDOW = 8  # sentences a denial stays the referent of "it is untrue"
 
 

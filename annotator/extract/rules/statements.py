@@ -10,10 +10,15 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 
+from annotator.extract.rules.stance_cues import DENIAL_LABELS
+
+# "X is false", "X is pure fiction": the labels of the shared denial lexicon.
 _DENIAL_WORDS = (
-    r"(?:false|untrue|not\s+true|fiction|fake|fabricated|a\s+fabrication|baseless|groundless|"
-    r"unfounded|nonsense|incorrect|inaccurate|a\s+lie|lies|a\s+hoax|misinformation|"
-    r"disinformation|fake\s+news|false\s+information|simply\s+false\s+information)"
+    "(?:"
+    + "|".join(
+        re.escape(t).replace(r"\ ", r"\s+") for t in sorted(DENIAL_LABELS, key=len, reverse=True)
+    )
+    + ")"
 )
 _INTENSIFIERS = (
     r"(?:(?:completely|totally|absolutely|entirely|simply|utterly|patently|pure|plainly|"
