@@ -88,3 +88,9 @@ DEMONYMS: dict[str, str] = {
     "israeli": "israel", "iranian": "iran", "turkish": "turkey", "polish": "poland",
     "indian": "india", "japanese": "japan", "italian": "italy", "spanish": "spain",
 }  # fmt: skip
+
+# Lower-case particles inside personal names ("Marieke de Vries", "Ursula von der Leyen").
+NAME_PARTICLES: frozenset[str] = frozenset((
+    "de", "da", "di", "du", "del", "della", "der", "den", "van", "von", "bin", "ibn", "al",
+    "el", "la", "le", "ter", "dos", "das",
+))  # fmt: skip

@@ -10,7 +10,7 @@ import re
 from dataclasses import dataclass
 from typing import Literal
 
-from annotator.core.lexicon import DEMONYMS, OUTLET_ALIASES, OUTLETS
+from annotator.core.lexicon import DEMONYMS, NAME_PARTICLES, OUTLET_ALIASES, OUTLETS
 from annotator.core.models import SourceKind
 from annotator.extract.rules.stance_cues import DENIAL_VERBS
 
@@ -30,7 +30,7 @@ REPORTING_VERBS: frozenset[str] = DENIAL_VERBS | word_set("""
     suggested suggests maintained maintains stressed stresses emphasized emphasised emphasizes
     declared declares asserted asserts replied replies responded responds commented comments
     tweeted posted revealed reveals described describes called calls signaled signalled
-    signals indicated indicates cited cites quoted quotes
+    signals indicated indicates cited cites quoted quotes ruled rules
     """)
 # Verbs by which the article itself distances the content from fact.
 HEDGING_VERBS: frozenset[str] = word_set("claimed claims claim alleged alleges")
@@ -63,6 +63,7 @@ ROLE_HEADS: frozenset[str] = word_set("""
     representative governor mayor general commander chairman chairwoman chair ceo founder
     billionaire lawyer attorney judge diplomat premier chancellor king queen prince
     spokespeople author columnist historian researcher economist strategist negotiator
+    executive manager coach candidate
     """)
 ROLE_MODIFIERS: frozenset[str] = word_set("""
     communications press foreign deputy senior chief former top tech vice prime acting
@@ -110,6 +111,11 @@ GENERIC_OUTLET = re.compile(
 BROADCASTER = re.compile(
     r"(?P<name>(?:[A-Z][\w-]*\s+)?(?:state(?:-run|-owned|-sponsored)?\s+)?"
     r"(?:TV|television|broadcaster|media|radio))\b"
+)
+# An outlet introduced by what it is: "the German tabloid Bild", "broadcaster TVP3 Lodz".
+DESCRIBED_OUTLET = re.compile(
+    r"\b(?P<what>newspaper|daily|tabloid|broadcaster|channel|magazine|website|agency|"
+    r"weekly|network|station)\s+(?P<name>[A-Z][\w.&’'-]*(?:\s+[A-Z0-9][\w.&’'-]*){0,3})"
 )
 # References back to an outlet already named: "the daily", "the Post", "the report".
 OUTLET_BACKREF = re.compile(
@@ -180,7 +186,8 @@ class OutletMatch:
 
 
 def find_outlet(phrase: str) -> OutletMatch | None:
-    """The outlet named in phrase: a known name first, then a newspaper-like name."""
+    """The outlet named in phrase: a known name first, then one introduced by what it is
+    ("the tabloid Bild"), then a newspaper-like name."""
     m = OUTLET_MENTION.search(phrase)
     if m:
         raw = m.group("name")
@@ -189,6 +196,10 @@ def find_outlet(phrase: str) -> OutletMatch | None:
         if AGENCY_SUFFIX.search(phrase):
             kind = "news_agency"
         return OutletMatch(name, kind, m.start(), m.end())
+    d = DESCRIBED_OUTLET.search(phrase)
+    if d:
+        kind: SourceKind = "news_agency" if d.group("what").lower() == "agency" else "news_outlet"
+        return OutletMatch(d.group("name"), kind, d.start("name"), d.end("name"))
     b = BROADCASTER.search(phrase)
     if b and len(b.group("name").split()) >= 2:
         return OutletMatch(b.group("name").strip(), "news_outlet", b.start(), b.end())
@@ -209,11 +220,16 @@ def title_parts(words: list[str]) -> tuple[str | None, str | None, list[str], li
     """Split '<affiliation> <role> <Name>' words: (role, affiliation, name, words left over)."""
     name: list[str] = []
     i = len(words) - 1
-    while i >= 0 and _is_name_word(words[i]):
+    while i >= 0 and (
+        _is_name_word(words[i])
+        or (name and i > 0 and words[i] in NAME_PARTICLES and _is_name_word(words[i - 1]))
+    ):
         name.insert(0, words[i])
         i -= 1
     role: list[str] = []
-    while i >= 0 and _is_role_word(words[i], has_head=bool(role)):
+    while i >= 0 and (
+        _is_role_word(words[i], has_head=bool(role)) or (role and _is_compound_role(words[i]))
+    ):
         role.insert(0, words[i])
         i -= 1
     if role and role[-1].lower() not in ROLE_HEADS:
@@ -247,6 +263,19 @@ def _is_name_word(word: str) -> bool:
         and low not in ANONYMOUS_HEADS
         and not word.endswith(("’s", "'s"))
         and "." not in word.rstrip(".")
+    )
+
+
+def _is_compound_role(word: str) -> bool:
+    """A lower-case noun compounded with a title: "fire chief", "sporting director"."""
+    low = word.lower()
+    return (
+        word.islower()
+        and word.isalpha()
+        and low not in NAME_STOPWORDS
+        and low not in BODY_WORDS | BODY_HEADS
+        and low not in NATIONALITY_WORDS
+        and low not in REPORTING_VERBS | VERB_MODIFIERS
     )
 
 

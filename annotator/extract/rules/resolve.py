@@ -137,7 +137,21 @@ class AttributionResolver:
                 chain.append(found)
 
     def _recipient(self, parse: ClauseParse) -> tuple[str, SourceKind] | None:
-        return self._outlet(parse.recipient, parse.start) if parse.recipient else None
+        if not parse.recipient:
+            return None
+        found = self._outlet(parse.recipient, parse.start)
+        if found is not None:
+            return found
+        # "told Sky Sports": a name nobody introduced, receiving a statement, is a medium
+        np = classify_np(parse.recipient)
+        if (
+            np.kind == "person"
+            and not np.role
+            and len(np.name.split()) <= 3
+            and self.registry.find(np.name) is None
+        ):
+            return parse.recipient.strip(" .,;:"), "news_outlet"
+        return None
 
     def _outlet(self, phrase: str | None, pos: int) -> tuple[str, SourceKind] | None:
         if not phrase:
