@@ -198,8 +198,8 @@ def find_outlet(phrase: str) -> OutletMatch | None:
         return OutletMatch(name, kind, m.start(), m.end())
     d = DESCRIBED_OUTLET.search(phrase)
     if d:
-        kind: SourceKind = "news_agency" if d.group("what").lower() == "agency" else "news_outlet"
-        return OutletMatch(d.group("name"), kind, d.start("name"), d.end("name"))
+        described: SourceKind = "news_agency" if d.group("what") == "agency" else "news_outlet"
+        return OutletMatch(d.group("name"), described, d.start("name"), d.end("name"))
     b = BROADCASTER.search(phrase)
     if b and len(b.group("name").split()) >= 2:
         return OutletMatch(b.group("name").strip(), "news_outlet", b.start(), b.end())
