@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import json
 from collections import Counter
-from collections.abc import Awaitable, Callable, Iterable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Any, Literal
@@ -19,7 +19,6 @@ from annotator.core.errors import InputError
 EvalStance = Literal["confirm", "deny", "unverified", "unrelated"]
 EVAL_STANCES: tuple[EvalStance, ...] = ("confirm", "deny", "unverified", "unrelated")
 Predictor = Callable[[str, str], str]
-AsyncPredictor = Callable[[str, str], Awaitable[str]]
 
 
 @dataclass(frozen=True)

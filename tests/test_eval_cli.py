@@ -14,10 +14,9 @@ from typer.testing import CliRunner
 from annotator.cli import app
 from annotator.core.errors import ConfigurationError, UsageError
 from annotator.extract.llm.probe import PROBE_CITY, PROBE_YEAR
-from tests.conftest import ROOT
 from tests.fake_llm import FakeChatServer
+from tests.shared_data import shared_data
 
-SHARED_EVAL = ROOT.parent / "shared" / "eval"
 ROWS = [
     {"claim": "The bridge will close", "headline": "Bridge closure is a hoax", "stance": "deny"},
     {
@@ -66,9 +65,7 @@ def test_rules_tables_for_humans(rows_file: Path) -> None:
     [("fnc1_body_stance_eval.jsonl", 0.27), ("emergent_stance_eval.jsonl", 0.52)],
 )
 def test_rules_beat_the_majority_baseline_on_public_data(name: str, majority: float) -> None:
-    path = SHARED_EVAL / name
-    if not path.exists():
-        pytest.skip(f"{path} is not present in this checkout")
+    path = shared_data("eval", name)
     result = run_eval(str(path), "--backend", "rules", "--json")
     assert result.exit_code == 0, result.output
     data = json.loads(result.stdout)

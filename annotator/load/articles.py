@@ -15,6 +15,8 @@ from datetime import datetime
 from pathlib import Path
 
 from annotator.core.errors import InputError
+from annotator.core.lexicon import OUTLET_DOMAINS
+from annotator.core.text import date_prefix
 
 SUPPORTED_SUFFIXES = (".txt", ".md", ".jsonl", ".html", ".htm")
 MAX_FILE_BYTES = 20 * 1024 * 1024
@@ -90,7 +92,6 @@ def _control_ratio(text: str) -> float:
 
 # ---------------------------------------------------------------- metadata
 
-_DATE_PREFIX = re.compile(r"\A\s*date\s+(\d{4}-\d{2}-\d{2})\b")
 _URL_LINE = re.compile(r"\bOriginal url:\s*<?(\S*?)>?\s*$", re.IGNORECASE | re.MULTILINE)
 _URL = re.compile(r"<?(https?://[^\s>]+)>?")
 _MONTH_DATE = re.compile(
@@ -98,20 +99,6 @@ _MONTH_DATE = re.compile(
     r"((?:January|February|March|April|May|June|July|August|September|October|November|December)"
     r"\s+\d{1,2},\s+\d{4})\s*$"
 )
-_OUTLET_BY_DOMAIN = {
-    "themoscowtimes.com": "The Moscow Times",
-    "washingtonpost.com": "The Washington Post",
-    "breitbart.com": "Breitbart News",
-    "rt.com": "RT",
-    "theepochtimes.com": "The Epoch Times",
-    "reuters.com": "Reuters",
-    "apnews.com": "Associated Press",
-    "theguardian.com": "The Guardian",
-    "bbc.co.uk": "BBC",
-    "bbc.com": "BBC",
-    "nytimes.com": "The New York Times",
-    "tass.com": "TASS",
-}
 # An outlet naming itself: "Follow Breitbart News's ...", "The Epoch Times contacted ..."
 _SELF_REFERENCE = (
     re.compile(r"^Follow ((?:[A-Z][\w]+ ?){1,3})(?:’s|'s)\b", re.MULTILINE),
@@ -123,9 +110,9 @@ def read_metadata(text: str) -> dict[str, str | None]:
     """Title, published date, url and outlet, from conventions in the file itself."""
     lines = [ln.strip() for ln in text.splitlines()]
     published = None
-    m = _DATE_PREFIX.match(text)
+    m = date_prefix(text)
     if m:
-        published = m.group(1)
+        published = m.group("date")
     title = None
     for ln in lines:
         if ln.startswith("# "):
@@ -153,7 +140,7 @@ def read_metadata(text: str) -> dict[str, str | None]:
 
 def _looks_like_title(line: str) -> bool:
     bare = line.rstrip("\"'”’ ")
-    if _DATE_PREFIX.match(line) or len(line) > 160 or bare.endswith((".", ":", ",", ";")):
+    if date_prefix(line) or len(line) > 160 or bare.endswith((".", ":", ",", ";")):
         return False
     return len(line.split()) >= 4 and line[0].isupper()
 
@@ -161,7 +148,7 @@ def _looks_like_title(line: str) -> bool:
 def _outlet(url: str | None, text: str) -> str | None:
     if url:
         host = re.sub(r"^https?://(www\.)?", "", url).split("/")[0].lower()
-        for domain, name in _OUTLET_BY_DOMAIN.items():
+        for domain, name in OUTLET_DOMAINS.items():
             if host == domain or host.endswith("." + domain):
                 return name
     for pattern in _SELF_REFERENCE:

@@ -10,7 +10,6 @@ from __future__ import annotations
 import asyncio
 import hashlib
 import time
-from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
@@ -52,11 +51,6 @@ class RunResult:
     @property
     def failed(self) -> list[ArticleStatus]:
         return [s for s in self.statuses if s.status == "failed"]
-
-
-Annotate = Callable[
-    [Article], Any
-]  # async: Article -> (Extraction, AnnotationInfo, attempts, cached)
 
 
 def run_dir_for(opts: RunOptions) -> Path:

@@ -167,6 +167,23 @@ def _inverted_subject(text: str, pos: int, end: int) -> tuple[str, int]:
     return phrase, pos + m.start(1) + len(phrase)
 
 
+def _appositive_subject(
+    text: str, start: int, stop: int, accept: Callable[[str], bool] | None
+) -> tuple[int, str] | None:
+    """'A company spokeswoman, Ewa Nowak, denied': the subject is the head and its
+    appositive name together (or the name alone); (start of the head, subject)."""
+    m = re.search(
+        r"(?:^|[,;:“”\"—–()])\s*([^,;:“”\"—–()]+),\s*([^,;:“”\"—–()]+),\s*$", text[start:stop]
+    )
+    if not m:
+        return None
+    head, name = m.group(1).strip(), m.group(2).strip()
+    for subject in (f"{head} {name}", name):
+        if len(subject.split()) <= 8 and (accept is None or accept(subject)):
+            return start + m.start(1), subject
+    return None
+
+
 def _is_intro(pre: str) -> bool:
     words = re.findall(r"[\w’'-]+", pre)
     return len(words) <= 3 or words[0].lower() in INTRO_WORDS
@@ -276,8 +293,11 @@ def _parse_anchor(
     after = v_end
     if not seg and not parse.coordinated and parse.relative_at is None:
         seg, after = _inverted_subject(text, v_end, end)
-        if not seg:
-            return None
+        if not seg or (accept is not None and not accept(seg)):
+            appositive = _appositive_subject(text, start, stop, accept)
+            if appositive is None:
+                return None
+            (seg_start, seg), after = appositive, v_end
     if accept is not None and not accept(seg):
         return None
     parse.subject, parse.subject_start = seg, seg_start

@@ -10,10 +10,15 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 
+from annotator.extract.rules.stance_cues import DENIAL_LABELS
+
+# "X is false", "X is pure fiction": the labels of the shared denial lexicon.
 _DENIAL_WORDS = (
-    r"(?:false|untrue|not\s+true|fiction|fake|fabricated|a\s+fabrication|baseless|groundless|"
-    r"unfounded|nonsense|incorrect|inaccurate|a\s+lie|lies|a\s+hoax|misinformation|"
-    r"disinformation|fake\s+news|false\s+information|simply\s+false\s+information)"
+    "(?:"
+    + "|".join(
+        re.escape(t).replace(r"\ ", r"\s+") for t in sorted(DENIAL_LABELS, key=len, reverse=True)
+    )
+    + ")"
 )
 _INTENSIFIERS = (
     r"(?:(?:completely|totally|absolutely|entirely|simply|utterly|patently|pure|plainly|"
@@ -23,7 +28,8 @@ _BE = r"(?:\s+(?:is|are|was|were)|’s|'s)"
 REPORT_FRAME = re.compile(
     r"^(?:the\s+|these\s+|those\s+|western\s+|media\s+)*"
     r"(?:[A-Z][\w-]*(?:’s|'s)\s+)?(?:reports?|claims?|allegations?|suggestions?|"
-    r"rumou?rs?|assertions?|information|speculation)\s+(?:in\s+[\w\s]+?\s+)?(?:that|of)\s+"
+    r"rumou?rs?|assertions?|accusations?|charges?|information|speculation)\s+"
+    r"(?:in\s+[\w\s]+?\s+)?(?:that|of)\s+"
     r"(?P<x>.+)$",
     re.IGNORECASE,
 )
@@ -37,7 +43,7 @@ NONE_FRAME = re.compile(
 )
 ANAPHOR = re.compile(
     r"^(?:it|this|that|these|those|the\s+(?:reports?|claims?|story|allegations?|"
-    r"reporting)|(?:this|that)\s+(?:part\s+of\s+the\s+)?(?:reports?|claims?|story)|"
+    r"accusations?|charges?|reporting)|(?:this|that)\s+(?:part\s+of\s+the\s+)?(?:reports?|claims?|story)|"
     r"(?:[A-Z][\w-]*)(?:’s|'s)\s+(?:claims?|reports?|reporting|account|story|allegations?))"
     r"(?:\s+\w+){0,2}?$",
     re.IGNORECASE,
@@ -148,7 +154,7 @@ def flip_negation(s: str) -> tuple[str, bool]:
     if (
         len(subject.split()) > 5
         or "," in subject
-        or not re.match(r"[A-Z]|(?:he|she|they)\b", subject)
+        or not re.match(r"[A-Z]|(?:he|she|they|the|his|her|its|their)\b", subject)
         or _FIRST_PERSON.match(subject)
         or re.match(r"(?:[\w’'-]+\s+){0,2}?(?:any|anything|anyone|yet|either|ever|only)\b", after)
     ):
