@@ -6,12 +6,23 @@ One retry layer per concern:
   connection errors, with exponential backoff, jitter and a total deadline;
 - instructor re-asks on validation errors (`validation_retries`);
 - `finish_reason: length` is `OutputTruncated`, never parsed; the caller decides whether
-  to retry with a larger budget or a chunked article.
+  to retry with a larger budget or a chunked article. A context-window 400 is
+  `ContextTooLong` (an `OutputTruncated`), so it is split the same way;
+- a refusal or `finish_reason: content_filter` is `ModelRefused`: never parsed or re-asked;
+- `--deadline` is a hard cap on all attempts of one call, waits included.
+
+Every HTTP request goes through `_send` (installed under instructor as the openai
+client's `create`): it sends `max_completion_tokens` to the OpenAI API and `max_tokens`
+elsewhere, switches once (remembered per endpoint and model, `params.py`) when a server
+rejects the one it got, drops a sampling parameter the model rejects, turns any other
+rejected parameter into one `ParameterRejected` line, marks strict schemas `strict: true`,
+and adds up the usage of every response, re-asks included.
 """
 
 from __future__ import annotations
 
 import asyncio
+import contextvars
 import logging
 import random
 import time
@@ -31,15 +42,22 @@ from tenacity import (
 )
 
 from annotator.core.errors import (
+    AnnotatorError,
+    ContextTooLong,
     EndpointAuthError,
     EndpointError,
     EndpointUnreachable,
     ExtractionInvalid,
+    ModelRefused,
     ModeUnsupported,
     OutputTruncated,
+    ParameterRejected,
 )
 from annotator.core.models import Usage
 from annotator.core.settings import EndpointConfig
+from annotator.extract.llm.params import RequestParams, request_params
+from annotator.extract.llm.server_errors import ServerError, server_error
+from annotator.extract.llm.strict import strict_model
 
 # instructor logs every failed attempt at ERROR; with no handler configured Python would
 # print those to stderr. Our errors are reported once, by the caller, as one line.
@@ -80,10 +98,19 @@ def is_transient(exc: BaseException) -> bool:
     if isinstance(exc, openai.RateLimitError):
         return True
     if isinstance(exc, openai.APIStatusError):
-        if _mentions_format(_error_detail(exc)):
-            return False  # a server that rejects the output mode will not change its mind
-        return exc.status_code >= 500 or exc.status_code in (408, 409, 425)
+        # a server that rejects the output mode or the context will not change its mind
+        return _server_error(exc).transient
     return False
+
+
+def _server_error(exc: openai.APIStatusError) -> ServerError:
+    return server_error(exc.status_code, exc.body, str(exc.message))
+
+
+# usage of every HTTP response of the current `complete` call (re-asks included)
+_CALL_USAGE: contextvars.ContextVar[list[Usage] | None] = contextvars.ContextVar(
+    "annotate_call_usage", default=None
+)
 
 
 def retry_after_seconds(exc: BaseException | None) -> float | None:
@@ -125,16 +152,25 @@ def backoff_wait(state: RetryCallState) -> float:
 class StructuredClient:
     """Structured-output calls (pydantic in, pydantic out) against one endpoint and mode."""
 
-    def __init__(self, config: EndpointConfig, *, mode: str | None = None) -> None:
+    def __init__(
+        self, config: EndpointConfig, *, mode: str | None = None, strict: bool | None = None
+    ) -> None:
         self.config = config
         chosen = mode or config.mode
         self.mode = "tools" if chosen == "auto" else chosen
+        # strict schemas: on the OpenAI API unless the probe said otherwise; never in
+        # json mode (the schema is only printed into the prompt there)
+        self.strict = (config.is_openai if strict is None else strict) and self.mode != "json"
+        self.params: RequestParams = request_params(config)
         self._openai = openai.AsyncOpenAI(
             base_url=config.base_url,
             api_key=config.api_key,
             max_retries=0,
             timeout=config.timeout,
         )
+        self._create = self._openai.chat.completions.create
+        # instructor calls the client's `create`: every request goes through `_send`
+        self._openai.chat.completions.create = self._send  # type: ignore[method-assign]
         self._instructor = instructor.from_openai(self._openai, mode=INSTRUCTOR_MODES[self.mode])
 
     async def aclose(self) -> None:
@@ -161,6 +197,9 @@ class StructuredClient:
         if budget:
             kwargs["max_tokens"] = budget
         attempts = 0
+        asked: type[Any] = strict_model(response_model) if self.strict else response_model
+        usages: list[Usage] = []
+        _CALL_USAGE.set(usages)
 
         async def call() -> tuple[T, Any]:
             nonlocal attempts
@@ -169,12 +208,14 @@ class StructuredClient:
                 return await self._instructor.chat.completions.create_with_completion(
                     model=model,
                     messages=messages,  # type: ignore[arg-type]
-                    response_model=response_model,
+                    response_model=asked,
                     max_retries=validation_retries,
                     **kwargs,
                 )
             except InstructorRetryException as exc:
                 cause = exc.__cause__
+                if isinstance(cause, AnnotatorError):
+                    raise cause from None
                 if cause is not None and (
                     is_transient(cause) or isinstance(cause, openai.APIStatusError)
                 ):
@@ -206,10 +247,47 @@ class StructuredClient:
         value, raw = await self._call_with_retries(call)
         return Completion(
             value=value,
-            usage=_usage(raw),
+            usage=sum(usages, Usage()) if usages else _usage(raw),
             attempts=attempts,
             model=getattr(raw, "model", None) or model,
             finish_reason=_finish_reason(raw),
+        )
+
+    async def _send(self, **kwargs: Any) -> Any:
+        """One HTTP request, with this endpoint's parameter names and checks."""
+        for _ in range(3):  # at most: rename the token limit, drop one sampling parameter
+            body = self.params.apply(kwargs)
+            if self.strict:
+                _mark_strict(body)
+            try:
+                raw = await self._create(**body)
+            except openai.APIStatusError as exc:
+                error = _server_error(exc)
+                if error.context_overflow:
+                    raise ContextTooLong(
+                        f"the request did not fit the model's context window (HTTP "
+                        f"{error.status}: {self._clean(error.message)[:160]})",
+                        context_tokens=error.context_tokens,
+                        endpoint=self.config.base_url,
+                    ) from None
+                if error.rejected_parameter and self.params.adapt(*error.rejected_parameter):
+                    continue
+                if error.rejected_parameter:
+                    param, what = error.rejected_parameter
+                    raise ParameterRejected(
+                        f"{self.config.base_url} rejected request {what} {param!r} for model "
+                        f"{self.config.model!r} (HTTP 400: {self._clean(error.message)[:160]})",
+                        parameter=param,
+                        endpoint=self.config.base_url,
+                    ) from None
+                raise
+            usages = _CALL_USAGE.get()
+            if usages is not None:
+                usages.append(_usage(raw))
+            _check_refusal(raw)
+            return raw
+        raise EndpointError(  # pragma: no cover - adapt() allows each change once
+            f"{self.config.base_url} kept rejecting request parameters", endpoint=self.config.base_url
         )
 
     async def _call_with_retries(self, fn: Any) -> Any:
@@ -222,11 +300,21 @@ class StructuredClient:
             sleep=asyncio.sleep,
         )
         try:
-            async for attempt in retrying:
-                with attempt:
-                    return await fn()
+            # --deadline is a hard cap: a request hanging past it is cancelled
+            async with asyncio.timeout(cfg.deadline):
+                async for attempt in retrying:
+                    with attempt:
+                        return await fn()
         except EndpointError:
             raise
+        except TimeoutError:
+            attempts = retrying.statistics.get("attempt_number", 1)
+            raise EndpointError(
+                f"{cfg.base_url} timed out: no answer within --deadline {cfg.deadline:g}s "
+                f"({attempts} attempt(s), --timeout {cfg.timeout:g}s each)",
+                attempts=attempts,
+                endpoint=cfg.base_url,
+            ) from None
         except openai.APIError as exc:
             raise self._translate(exc, retrying.statistics.get("attempt_number", 1)) from None
         raise EndpointError("unreachable: retry loop ended without a result")  # pragma: no cover
@@ -264,9 +352,17 @@ class StructuredClient:
                 attempts=attempts,
                 endpoint=url,
             )
+        if isinstance(exc, openai.RateLimitError):
+            return EndpointError(
+                f"{url} kept rate-limiting (HTTP 429) {tries}: "
+                f"{self._clean(_server_error(exc).message)[:160]}",
+                attempts=attempts,
+                endpoint=url,
+            )
         if isinstance(exc, openai.APIStatusError):
-            detail = self._clean(_error_detail(exc))
-            if exc.status_code in (400, 422, 500) and _mentions_format(detail):
+            error = _server_error(exc)
+            detail = self._clean(error.message)
+            if error.rejects_mode:
                 return ModeUnsupported(
                     f"{url} rejected structured-output mode {self.mode!r} (HTTP "
                     f"{exc.status_code}: {detail[:160]}); use --mode auto or --mode tools",
@@ -283,32 +379,44 @@ class StructuredClient:
         )
 
 
-def _error_detail(exc: openai.APIStatusError) -> str:
-    body = exc.body
-    if isinstance(body, dict):
-        inner = body.get("error", body)
-        if isinstance(inner, dict):
-            return str(inner.get("message") or inner.get("detail") or inner)
-        return str(inner)
-    return str(exc.message)
+def _mark_strict(body: dict[str, Any]) -> None:
+    """`strict: true` on the tool or the json_schema response format (the schema itself
+    is already the strict variant: `strict.strict_model`)."""
+    tools = body.get("tools")
+    if tools:
+        body["tools"] = [
+            {**t, "function": {**t["function"], "strict": True}} if "function" in t else t
+            for t in tools
+        ]
+    fmt = body.get("response_format")
+    if isinstance(fmt, dict) and fmt.get("type") == "json_schema":
+        body["response_format"] = {**fmt, "json_schema": {**fmt["json_schema"], "strict": True}}
 
 
-def _mentions_format(detail: str) -> bool:
-    lowered = detail.lower()
-    return any(
-        k in lowered
-        for k in ("response_format", "json_schema", "json_object", "tool_choice", "tools")
-    )
+def _check_refusal(raw: Any) -> None:
+    choices = getattr(raw, "choices", None) or []
+    if not choices:
+        return
+    refusal = getattr(choices[0].message, "refusal", None)
+    if refusal:
+        raise ModelRefused(f"the model refused: {' '.join(str(refusal).split())[:160]}")
+    if choices[0].finish_reason == "content_filter":
+        raise ModelRefused(
+            "the answer was stopped by the provider's content filter "
+            "(finish_reason 'content_filter'); not parsed"
+        )
 
 
 def _usage(raw: Any) -> Usage:
     u = getattr(raw, "usage", None)
     if u is None:
         return Usage()
+    details = getattr(u, "prompt_tokens_details", None)
     return Usage(
         prompt_tokens=int(getattr(u, "prompt_tokens", 0) or 0),
         completion_tokens=int(getattr(u, "completion_tokens", 0) or 0),
         total_tokens=int(getattr(u, "total_tokens", 0) or 0),
+        cached_tokens=int(getattr(details, "cached_tokens", 0) or 0),
     )
 
 

@@ -68,7 +68,7 @@ class LLMExtractor:
         self.chunk_chars = chunk_chars
 
     async def extract(self, article: Article) -> ExtractionOutcome:
-        outcome = ExtractionOutcome(Extraction(), Usage(), 0, self.client.config.model)
+        outcome = ExtractionOutcome(Extraction.empty(), Usage(), 0, self.client.config.model)
         for chunk in split_text(article.text, self.chunk_chars):
             await self._extract_chunk(article, chunk, outcome)
         await self._requote(article, outcome)
