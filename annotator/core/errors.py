@@ -47,6 +47,7 @@ class EndpointError(AnnotatorError):
     """
 
     fatal = False
+    transport = False  # set when retries of transport faults (429, 5xx, timeouts) ran out
 
     def __init__(self, message: str, *, attempts: int = 0, endpoint: str | None = None) -> None:
         super().__init__(message)

@@ -32,6 +32,8 @@ class EndpointConfig:
     temperature: float = 0.0
     max_tokens: int | None = 4096
     key_is_placeholder: bool = False
+    context_tokens: int | None = None  # the model's context window, when known
+    strict: bool | None = None  # strict schemas; None: on for the OpenAI API (probe decides)
 
     @property
     def is_openai(self) -> bool:
@@ -60,6 +62,7 @@ def resolve_endpoint(
     deadline: float = 600.0,
     max_attempts: int = 6,
     max_tokens: int | None = 4096,
+    context_tokens: int | None = None,
 ) -> EndpointConfig:
     """Options win over environment variables; raises ConfigurationError saying what to set."""
     url = (_base_url(base_url) or OPENAI_BASE_URL).rstrip("/")
@@ -89,4 +92,5 @@ def resolve_endpoint(
         max_attempts=max_attempts,
         max_tokens=max_tokens,
         key_is_placeholder=placeholder,
+        context_tokens=context_tokens,
     )

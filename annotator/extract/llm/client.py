@@ -160,7 +160,9 @@ class StructuredClient:
         self.mode = "tools" if chosen == "auto" else chosen
         # strict schemas: on the OpenAI API unless the probe said otherwise; never in
         # json mode (the schema is only printed into the prompt there)
-        self.strict = (config.is_openai if strict is None else strict) and self.mode != "json"
+        if strict is None:
+            strict = config.is_openai if config.strict is None else config.strict
+        self.strict = strict and self.mode != "json"
         self.params: RequestParams = request_params(config)
         self._openai = openai.AsyncOpenAI(
             base_url=config.base_url,
@@ -179,6 +181,19 @@ class StructuredClient:
     async def list_models(self) -> list[str]:
         page = await self._call_with_retries(lambda: self._openai.models.list())
         return sorted(m.id for m in page.data)
+
+    async def context_window(self) -> int | None:
+        """The model's context size where the server lists it (vLLM: `max_model_len` in
+        /v1/models); None when it does not say or cannot be asked."""
+        try:  # one plain attempt: this is a hint, not a requirement
+            page = await asyncio.wait_for(self._openai.models.list(), self.config.timeout)
+        except (openai.APIError, TimeoutError):
+            return None
+        for m in page.data:
+            if m.id == self.config.model:
+                size = (m.model_extra or {}).get("max_model_len")
+                return size if isinstance(size, int) and size > 0 else None
+        return None
 
     async def complete(
         self,
@@ -309,14 +324,18 @@ class StructuredClient:
             raise
         except TimeoutError:
             attempts = retrying.statistics.get("attempt_number", 1)
-            raise EndpointError(
+            error = EndpointError(
                 f"{cfg.base_url} timed out: no answer within --deadline {cfg.deadline:g}s "
                 f"({attempts} attempt(s), --timeout {cfg.timeout:g}s each)",
                 attempts=attempts,
                 endpoint=cfg.base_url,
-            ) from None
+            )
+            error.transport = True
+            raise error from None
         except openai.APIError as exc:
-            raise self._translate(exc, retrying.statistics.get("attempt_number", 1)) from None
+            error = self._translate(exc, retrying.statistics.get("attempt_number", 1))
+            error.transport = is_transient(exc)
+            raise error from None
         raise EndpointError("unreachable: retry loop ended without a result")  # pragma: no cover
 
     def _clean(self, text: str) -> str:

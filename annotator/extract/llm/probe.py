@@ -8,7 +8,18 @@ answer is spelled out in the prompt, and records for each mode:
 - `works`: the answer validated against the probe schema;
 - `ignores_schema`: the server answered, but not in the schema's shape (the schema was
   ignored, or not enforced and the model did not follow it);
-- `fails`: the server rejected the mode, errored, timed out or cut the answer.
+- `fails`: the server rejected the mode or cut the answer.
+
+`tools` and `json_schema` are tried with the strict schema variant (`strict.py`, sent
+with `strict: true`) and the lenient one: strict first on the OpenAI API, lenient first
+elsewhere; the other only when the first does not work. `strict` in the result says
+which one worked. The probe model has an optional field, as the extraction model does,
+so a server that insists on strict schemas rejects the lenient probe as it would
+reject the lenient extraction request.
+
+Transport faults (429, 5xx, timeouts) are retried with the run's policy (--max-attempts,
+--deadline); when they persist, or the key is rejected, the probe stops with one line
+saying so and nothing is cached: that is a fact about the moment, not about the mode.
 
 `resolve_mode` turns `--mode auto` into a concrete mode, caching the probe per endpoint
 and model in `<cache>/probe/<sha256>.json` (written atomically; never the API key).
@@ -29,11 +40,14 @@ from typing import Any, Literal
 from pydantic import BaseModel, ConfigDict, Field
 
 from annotator.core.errors import (
+    EndpointAuthError,
     EndpointError,
     EndpointUnreachable,
     ExtractionInvalid,
+    ModelRefused,
     ModeUnsupported,
     OutputTruncated,
+    ParameterRejected,
     UsageError,
 )
 from annotator.core.settings import EndpointConfig
@@ -42,10 +56,9 @@ from annotator.core.yamlio import atomic_write_text
 ProbeStatus = Literal["works", "fails", "ignores_schema"]
 StructuredMode = Literal["tools", "json_schema", "json"]  # a concrete mode: not "auto"
 PROBE_ORDER: tuple[StructuredMode, ...] = ("tools", "json_schema", "json")
-PROBE_FORMAT = "annotator/probe/v1"
+PROBE_FORMAT = "annotator/probe/v2"
 PROBE_MAX_TOKENS = 128  # the right answer is ~20 tokens; room for a model's preamble
-PROBE_MAX_ATTEMPTS = 2
-PROBE_DEADLINE = 120.0  # seconds, all attempts of one mode's request together
+STRICT_MODES: tuple[StructuredMode, ...] = ("tools", "json_schema")
 PROBE_CITY = "Lisbon"
 PROBE_YEAR = 1755
 NO_MODE_ADVICE = (
@@ -61,6 +74,7 @@ class ProbeAnswer(BaseModel):
 
     city: str = Field(description="The city named in the request.")
     year: int = Field(description="The year named in the request, as a number.")
+    note: str | None = Field(default=None, description="Anything to add; null if nothing.")
 
 
 PROBE_MESSAGES: list[dict[str, Any]] = [
@@ -78,11 +92,20 @@ class ModeResult:
     status: ProbeStatus
     latency: float  # seconds, all attempts of the probe request
     detail: str  # one line
+    strict: bool = False  # the strict schema variant was the one that worked
+    completion_tokens: int = 0
+
+    @property
+    def tokens_per_second(self) -> float | None:
+        if self.status != "works" or not self.completion_tokens or self.latency <= 0:
+            return None
+        return self.completion_tokens / self.latency
 
     def to_dict(self) -> dict[str, Any]:
         return {
             "mode": self.mode,
             "status": self.status,
+            "strict": self.strict,
             "latency": round(self.latency, 3),
             "detail": self.detail,
         }
@@ -103,6 +126,11 @@ class ProbeReport:
 
     def result(self, mode: str) -> ModeResult | None:
         return next((r for r in self.results if r.mode == mode), None)
+
+    @property
+    def chosen_strict(self) -> bool:
+        found = self.result(self.chosen) if self.chosen else None
+        return bool(found and found.strict)
 
     def summary(self) -> str:
         """One line: each mode's status and detail."""
@@ -132,31 +160,34 @@ async def probe_endpoint(
     for mode in modes:
         if mode not in PROBE_ORDER:
             raise ValueError(f"unknown mode {mode!r}; one of {PROBE_ORDER}")
-    probe_config = replace(
-        config,
-        max_attempts=min(config.max_attempts, PROBE_MAX_ATTEMPTS),
-        deadline=min(config.deadline, PROBE_DEADLINE),
-    )
     report = ProbeReport(
         base_url=config.base_url,
         model=config.model,
         probed_at=datetime.now(UTC).isoformat(timespec="seconds"),
     )
     for mode in modes:
-        report.results.append(await _probe_mode(probe_config, mode))
+        variants = [config.is_openai, not config.is_openai] if mode in STRICT_MODES else [False]
+        if config.strict is not None and mode in STRICT_MODES:
+            variants = [config.strict]
+        first = await _probe_mode(config, mode, strict=variants[0])
+        if first.status != "works" and len(variants) > 1:
+            second = await _probe_mode(config, mode, strict=variants[1])
+            if second.status == "works":
+                first = second
+        report.results.append(first)
     return report
 
 
-async def _probe_mode(config: EndpointConfig, mode: StructuredMode) -> ModeResult:
+async def _probe_mode(config: EndpointConfig, mode: StructuredMode, *, strict: bool) -> ModeResult:
     from annotator.extract.llm.client import StructuredClient  # slow import: only when used
 
-    client = StructuredClient(config, mode=mode)
+    client = StructuredClient(config, mode=mode, strict=strict)
     started = time.monotonic()
     try:
         done = await client.complete(
             PROBE_MESSAGES, ProbeAnswer, max_tokens=PROBE_MAX_TOKENS, validation_retries=0
         )
-    except EndpointUnreachable:
+    except (EndpointUnreachable, EndpointAuthError, ParameterRejected):
         raise
     except ModeUnsupported as exc:
         return ModeResult(
@@ -179,7 +210,16 @@ async def _probe_mode(config: EndpointConfig, mode: StructuredMode) -> ModeResul
             time.monotonic() - started,
             f"answer cut at {PROBE_MAX_TOKENS} tokens: output not constrained",
         )
+    except ModelRefused as exc:
+        return ModeResult(mode, "fails", time.monotonic() - started, _short(str(exc), None))
     except EndpointError as exc:
+        if exc.transport:  # rate limited, server errors, timeouts: no verdict on the mode
+            raise EndpointError(
+                f"probe of mode {mode!r} could not finish: {' '.join(str(exc).split())}; "
+                "nothing was cached, run again later or pass --mode",
+                attempts=exc.attempts,
+                endpoint=config.base_url,
+            ) from None
         return ModeResult(
             mode, "fails", time.monotonic() - started, _short(str(exc), config.base_url)
         )
@@ -194,14 +234,20 @@ async def _probe_mode(config: EndpointConfig, mode: StructuredMode) -> ModeResul
         await client.aclose()
     latency = time.monotonic() - started
     answer = done.value
+    tokens = done.usage.completion_tokens
+    kind = "strict schema" if client.strict else "schema"
     if answer.city.strip().lower() == PROBE_CITY.lower() and answer.year == PROBE_YEAR:
-        return ModeResult(mode, "works", latency, "schema-valid answer with the right values")
+        return ModeResult(
+            mode, "works", latency, f"{kind}-valid answer with the right values", strict, tokens
+        )
     return ModeResult(
         mode,
         "works",
         latency,
-        f"schema-valid answer, but values {answer.city!r}/{answer.year} "
+        f"{kind}-valid answer, but values {answer.city!r}/{answer.year} "
         f"differ from those asked for (a weak model?)",
+        strict,
+        tokens,
     )
 
 
@@ -254,7 +300,13 @@ def read_cached_probe(cache_dir: Path, config: EndpointConfig) -> ProbeReport | 
         ):
             return None
         results = [
-            ModeResult(r["mode"], r["status"], float(r["latency"]), str(r["detail"]))
+            ModeResult(
+                r["mode"],
+                r["status"],
+                float(r["latency"]),
+                str(r["detail"]),
+                bool(r.get("strict", False)),
+            )
             for r in data["results"]
             if r["mode"] in PROBE_ORDER and r["status"] in ("works", "fails", "ignores_schema")
         ]
@@ -285,30 +337,38 @@ async def resolve_mode(config: EndpointConfig, cache_dir: Path | None) -> Struct
     A probe in which no mode works is not cached (the next run asks again) and raises
     ModeUnsupported with one-line advice.
     """
+    return (await resolve_probe(config, cache_dir))[0]
+
+
+async def resolve_probe(
+    config: EndpointConfig, cache_dir: Path | None
+) -> tuple[StructuredMode, bool | None]:
+    """(mode, strict) for the endpoint: strict None when the mode was given, not probed."""
     if config.mode != "auto":
-        return config.mode
+        return config.mode, None
     if cache_dir is not None:
         cached = read_cached_probe(cache_dir, config)
         if cached is not None and cached.chosen:
-            return cached.chosen
+            return cached.chosen, cached.chosen_strict
     report = await probe_endpoint(config)
     chosen = report.chosen
     if chosen is None:
         raise no_mode_error(report)
     if cache_dir is not None:
         write_cached_probe(cache_dir, report)
-    return chosen
+    return chosen, report.chosen_strict
 
 
 async def ready_endpoint(
     config: EndpointConfig, cache_dir: Path | None
 ) -> tuple[EndpointConfig, StructuredMode]:
     """Make an endpoint usable: fill in the model (the endpoint's first listed one) when
-    none was given, and turn `--mode auto` into a concrete mode (`resolve_mode`)."""
+    none was given, and turn `--mode auto` into a concrete mode and schema variant
+    (`resolve_probe`; the returned config's `strict` says which variant worked)."""
     if not config.model:
         from annotator.extract.llm.client import StructuredClient  # slow import: only when used
 
-        client = StructuredClient(replace(config, max_attempts=2), mode="tools")
+        client = StructuredClient(config, mode="tools")
         try:
             models = await client.list_models()
         finally:
@@ -316,4 +376,7 @@ async def ready_endpoint(
         if not models:
             raise UsageError(f"{config.base_url} lists no models: pass --model")
         config = replace(config, model=models[0])
-    return config, await resolve_mode(config, cache_dir)
+    mode, strict = await resolve_probe(config, cache_dir)
+    if strict is not None and config.strict is None:
+        config = replace(config, strict=strict)
+    return config, mode
