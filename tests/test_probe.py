@@ -196,7 +196,7 @@ def test_auto_probes_once_then_uses_the_cache(
     cfg = config(llama_like, api_key_env="PROBE_TEST_KEY")
     assert asyncio.run(resolve_mode(cfg, tmp_path)) == "tools"
     probed = len(llama_like.chat_requests())
-    assert probed == 4  # json_schema is rejected, then tried once more with the strict schema
+    assert probed == 3
     path = probe_cache_path(tmp_path, cfg.base_url, cfg.model)
     assert path.parent == tmp_path / "probe"
     data = json.loads(path.read_text(encoding="utf-8"))

@@ -94,6 +94,9 @@ class ModeResult:
     detail: str  # one line
     strict: bool = False  # the strict schema variant was the one that worked
     completion_tokens: int = 0
+    # the other schema variant may fare better: this one was refused as a schema (not
+    # the mode itself) or not followed
+    try_other_variant: bool = False
 
     @property
     def tokens_per_second(self) -> float | None:
@@ -170,7 +173,7 @@ async def probe_endpoint(
         if config.strict is not None and mode in STRICT_MODES:
             variants = [config.strict]
         first = await _probe_mode(config, mode, strict=variants[0])
-        if first.status != "works" and len(variants) > 1:
+        if first.try_other_variant and len(variants) > 1:
             second = await _probe_mode(config, mode, strict=variants[1])
             if second.status == "works":
                 first = second
@@ -190,11 +193,15 @@ async def _probe_mode(config: EndpointConfig, mode: StructuredMode, *, strict: b
     except (EndpointUnreachable, EndpointAuthError, ParameterRejected):
         raise
     except ModeUnsupported as exc:
+        schema_refused = "invalid schema" in str(exc).lower()
         return ModeResult(
             mode,
             "fails",
             time.monotonic() - started,
-            "server rejected the mode: " + _short(str(exc), config.base_url),
+            ("server rejected the schema: " if schema_refused else "server rejected the mode: ")
+            + _short(str(exc), config.base_url),
+            strict,
+            try_other_variant=schema_refused,
         )
     except ExtractionInvalid as exc:
         return ModeResult(
@@ -202,6 +209,8 @@ async def _probe_mode(config: EndpointConfig, mode: StructuredMode, *, strict: b
             "ignores_schema",
             time.monotonic() - started,
             "answer not in the schema's shape: " + _invalid_detail(str(exc)),
+            strict,
+            try_other_variant=True,
         )
     except OutputTruncated:
         return ModeResult(
