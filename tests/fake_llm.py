@@ -125,6 +125,38 @@ def response_model_name(body: dict[str, Any]) -> str | None:
     return None
 
 
+def strict_request(body: dict[str, Any]) -> dict[str, Any] | None:
+    """The schema of a strict request (tool or json_schema), else None."""
+    for tool in body.get("tools") or []:
+        fn = tool.get("function", {})
+        if fn.get("strict"):
+            return dict(fn.get("parameters") or {})
+    spec = (body.get("response_format") or {}).get("json_schema") or {}
+    return dict(spec.get("schema") or {}) if spec.get("strict") else None
+
+
+def fill_required(value: Any, schema: dict[str, Any], defs: dict[str, Any]) -> Any:
+    """What a strict-mode server's model writes: every property, null or [] when it has
+    nothing to say (a fixture may leave optional keys out)."""
+    if "$ref" in schema:
+        schema = defs.get(str(schema["$ref"]).rsplit("/", 1)[-1], {})
+    if isinstance(value, dict) and "properties" in schema:
+        out = {}
+        for key, sub in schema["properties"].items():
+            if key in value:
+                out[key] = fill_required(value[key], sub, defs)
+            else:
+                out[key] = [] if sub.get("type") == "array" else None
+        return out
+    if isinstance(value, list) and isinstance(schema.get("items"), dict):
+        return [fill_required(v, schema["items"], defs) for v in value]
+    if "anyOf" in schema and value is not None:
+        for option in schema["anyOf"]:
+            if option.get("type") != "null":
+                return fill_required(value, option, defs)
+    return value
+
+
 def messages_text(body: dict[str, Any]) -> str:
     parts = []
     for m in body.get("messages", []):
@@ -353,7 +385,11 @@ class FakeChatServer:
         responder = self.responders.get(name or "")
         if responder is None:
             return 400, {}, _error(f"fake server has no responder for {name!r}", "bad_request")
-        payload = json.dumps(responder(body), ensure_ascii=False)
+        answer = responder(body)
+        strict_schema = strict_request(body)
+        if strict_schema is not None:
+            answer = fill_required(answer, strict_schema, strict_schema.get("$defs", {}))
+        payload = json.dumps(answer, ensure_ascii=False)
         if self.ignore_schema:
             payload = json.dumps({"answer": "I ignored your schema."})
         finish = "stop"

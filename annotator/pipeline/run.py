@@ -337,6 +337,8 @@ class LLMBackend:
             "endpoint": self.config.base_url,
             "mode": self.mode,
             "prompts": {self.prompt.id: self.prompt.sha256, self.requote.id: self.requote.sha256},
+            # token-limit name and sampling parameters dropped for this endpoint and model
+            "request": self._client.describe() if self._client is not None else None,
         }
 
     async def aclose(self) -> None:

@@ -178,6 +178,10 @@ class StructuredClient:
     async def aclose(self) -> None:
         await self._openai.close()
 
+    def describe(self) -> dict[str, Any]:
+        """What was sent, for the manifest: token-limit name, dropped parameters, strict."""
+        return {**self.params.describe(), "strict": self.strict}
+
     async def list_models(self) -> list[str]:
         page = await self._call_with_retries(lambda: self._openai.models.list())
         return sorted(m.id for m in page.data)
@@ -302,7 +306,8 @@ class StructuredClient:
             _check_refusal(raw)
             return raw
         raise EndpointError(  # pragma: no cover - adapt() allows each change once
-            f"{self.config.base_url} kept rejecting request parameters", endpoint=self.config.base_url
+            f"{self.config.base_url} kept rejecting request parameters",
+            endpoint=self.config.base_url,
         )
 
     async def _call_with_retries(self, fn: Any) -> Any:

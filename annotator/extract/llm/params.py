@@ -50,9 +50,7 @@ class RequestParams:
                 self.switched = True
                 return True
             if parameter in SAMPLING_PARAMS:
-                if parameter in self.omitted:
-                    return False
-                self.omitted.add(parameter)
+                self.omitted.add(parameter)  # (another request may have dropped it already)
                 return True
             return False
 
