@@ -70,8 +70,10 @@ def test_schema_ignoring_server_fails_every_article_exit_1_nothing_cached(
     out = tmp_path / "out"
     with FakeChatServer(LLM_FIXTURES, ignore_schema=True) as server:
         proc = subprocess.run(
-            [sys.executable, "-m", "annotator", "run", str(articles_dir), "-o", str(out)]
-            + ["--base-url", server.base_url, "--model", "m", "--mode", "json", "-q"],
+            [
+                *(sys.executable, "-m", "annotator", "run", str(articles_dir), "-o", str(out)),
+                *("--base-url", server.base_url, "--model", "m", "--mode", "json", "-q"),
+            ],
             capture_output=True,
             text=True,
             cwd=ROOT,
@@ -245,9 +247,11 @@ def test_deadline_is_a_hard_cap_per_article(tmp_path: Path) -> None:
         server.enqueue_fault("hang", count=5, hang_seconds=30)
         started = time.monotonic()
         proc = subprocess.run(
-            [sys.executable, "-m", "annotator", "run", str(data), "-o", str(tmp_path / "o")]
-            + ["--base-url", server.base_url, "--model", "m", "--mode", "tools", "-q"]
-            + ["--timeout", "5", "--deadline", "6"],
+            [
+                *(sys.executable, "-m", "annotator", "run", str(data), "-o", str(tmp_path / "o")),
+                *("--base-url", server.base_url, "--model", "m", "--mode", "tools", "-q"),
+                *("--timeout", "5", "--deadline", "6"),
+            ],
             capture_output=True,
             text=True,
             cwd=ROOT,

@@ -73,7 +73,7 @@ def strict_model(model: type[BaseModel]) -> type[BaseModel]:
     for name, info in model.model_fields.items():
         annotation = _strict_annotation(info.annotation)
         fields[name] = (annotation, Field(..., description=info.description))
-    variant = create_model(  # type: ignore[call-overload]
+    variant = create_model(
         model.__name__,
         __base__=model,
         __module__=model.__module__,
