@@ -10,10 +10,10 @@ import pytest
 from annotator.core.errors import InputError
 from annotator.evaluate import (
     accuracy,
-    default_labels,
-    gold_labels,
     confusion_matrix,
+    default_labels,
     evaluate_rows,
+    gold_labels,
     macro_f1,
     majority_baseline,
     per_class_scores,
