@@ -183,6 +183,8 @@ def _report(console: Console, result: RunResult) -> None:
             markup=False,
             highlight=False,
         )
+    for line in result.notices:
+        console.print(f"annotate: {line}", markup=False, highlight=False)
     rel = os.path.relpath(result.run_dir)
     if rel.startswith(".."):
         rel = str(result.run_dir.resolve())

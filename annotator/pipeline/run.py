@@ -343,6 +343,7 @@ class LLMBackend:
 
     async def aclose(self) -> None:
         if self._client is not None:
+            self.notices.append(self._client.usage_line())  # tokens and estimated cost
             await self._client.aclose()
 
 

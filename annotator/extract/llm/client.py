@@ -164,6 +164,7 @@ class StructuredClient:
             strict = config.is_openai if config.strict is None else config.strict
         self.strict = strict and self.mode != "json"
         self.params: RequestParams = request_params(config)
+        self.spent = Usage()  # every response of this client, re-asks and failures included
         self._openai = openai.AsyncOpenAI(
             base_url=config.base_url,
             api_key=config.api_key,
@@ -179,8 +180,23 @@ class StructuredClient:
         await self._openai.close()
 
     def describe(self) -> dict[str, Any]:
-        """What was sent, for the manifest: token-limit name, dropped parameters, strict."""
-        return {**self.params.describe(), "strict": self.strict}
+        """For the manifest: token-limit name, dropped parameters, strict schemas, and
+        the tokens this client used with their estimated cost (`prices.py`)."""
+        from annotator.extract.llm.prices import PRICES_AS_OF, estimate_cost
+
+        cost = estimate_cost(self.config.model, self.spent)
+        return {
+            **self.params.describe(),
+            "strict": self.strict,
+            "usage": self.spent.model_dump(),
+            "estimated_cost_usd": cost,
+            "prices_as_of": PRICES_AS_OF if cost is not None else None,
+        }
+
+    def usage_line(self) -> str:
+        from annotator.extract.llm.prices import usage_line
+
+        return usage_line(self.config.model, self.spent)
 
     async def list_models(self) -> list[str]:
         page = await self._call_with_retries(lambda: self._openai.models.list())
@@ -300,9 +316,11 @@ class StructuredClient:
                         endpoint=self.config.base_url,
                     ) from None
                 raise
+            used = _usage(raw)
+            self.spent = self.spent + used
             usages = _CALL_USAGE.get()
             if usages is not None:
-                usages.append(_usage(raw))
+                usages.append(used)
             _check_refusal(raw)
             return raw
         raise EndpointError(  # pragma: no cover - adapt() allows each change once
