@@ -25,7 +25,6 @@ import asyncio
 import contextvars
 import logging
 import random
-import time
 from dataclasses import dataclass
 from typing import Any, Generic, TypeVar
 
@@ -48,7 +47,6 @@ from annotator.core.errors import (
     EndpointError,
     EndpointUnreachable,
     ExtractionInvalid,
-    ModelRefused,
     ModeUnsupported,
     OutputTruncated,
     ParameterRejected,
@@ -58,6 +56,19 @@ from annotator.core.settings import EndpointConfig
 from annotator.extract.llm.params import RequestParams, request_params
 from annotator.extract.llm.server_errors import ServerError, server_error
 from annotator.extract.llm.strict import strict_model
+from annotator.extract.llm.wire import (
+    check_refusal,
+    finish_reason,
+    hit_token_limit,
+    mark_strict,
+    usage,
+)
+from annotator.extract.llm.wire import (  # re-exported
+    redact as redact,
+)
+from annotator.extract.llm.wire import (
+    retry_after_seconds as retry_after_seconds,
+)
 
 # instructor logs every failed attempt at ERROR; with no handler configured Python would
 # print those to stderr. Our errors are reported once, by the caller, as one line.
@@ -84,14 +95,6 @@ class Completion(Generic[T]):
     finish_reason: str | None = None
 
 
-def redact(text: str, secret: str | None) -> str:
-    """Remove a secret (and its common masked forms' stem) from a message."""
-    if secret and len(secret) >= 6:
-        text = text.replace(secret, "***")
-        text = text.replace(secret[:8], "***")
-    return text
-
-
 def is_transient(exc: BaseException) -> bool:
     if isinstance(exc, openai.APITimeoutError | openai.APIConnectionError):
         return True
@@ -111,32 +114,6 @@ def _server_error(exc: openai.APIStatusError) -> ServerError:
 _CALL_USAGE: contextvars.ContextVar[list[Usage] | None] = contextvars.ContextVar(
     "annotate_call_usage", default=None
 )
-
-
-def retry_after_seconds(exc: BaseException | None) -> float | None:
-    """Seconds asked for by a Retry-After header (seconds or retry-after-ms), if any."""
-    response = getattr(exc, "response", None)
-    headers = getattr(response, "headers", None)
-    if not headers:
-        return None
-    ms = headers.get("retry-after-ms")
-    if ms:
-        try:
-            return max(0.0, float(ms) / 1000.0)
-        except ValueError:
-            pass
-    value = headers.get("retry-after")
-    if not value:
-        return None
-    try:
-        return max(0.0, float(value))
-    except ValueError:
-        from email.utils import parsedate_to_datetime
-
-        try:
-            return max(0.0, parsedate_to_datetime(value).timestamp() - time.time())
-        except (TypeError, ValueError):
-            return None
 
 
 def backoff_wait(state: RetryCallState) -> float:
@@ -255,7 +232,7 @@ class StructuredClient:
                     is_transient(cause) or isinstance(cause, openai.APIStatusError)
                 ):
                     raise cause from None
-                if budget and _hit_token_limit(exc.last_completion, budget):
+                if budget and hit_token_limit(exc.last_completion, budget):
                     # some servers (llama-cpp-python) say finish_reason "tool_calls" even
                     # when the call was cut at max_tokens: the token count tells
                     raise OutputTruncated(
@@ -282,10 +259,10 @@ class StructuredClient:
         value, raw = await self._call_with_retries(call)
         return Completion(
             value=value,
-            usage=sum(usages, Usage()) if usages else _usage(raw),
+            usage=sum(usages, Usage()) if usages else usage(raw),
             attempts=attempts,
             model=getattr(raw, "model", None) or model,
-            finish_reason=_finish_reason(raw),
+            finish_reason=finish_reason(raw),
         )
 
     async def _send(self, **kwargs: Any) -> Any:
@@ -293,7 +270,7 @@ class StructuredClient:
         for _ in range(3):  # at most: rename the token limit, drop one sampling parameter
             body = self.params.apply(kwargs)
             if self.strict:
-                _mark_strict(body)
+                mark_strict(body)
             try:
                 raw = await self._create(**body)
             except openai.APIStatusError as exc:
@@ -316,12 +293,12 @@ class StructuredClient:
                         endpoint=self.config.base_url,
                     ) from None
                 raise
-            used = _usage(raw)
+            used = usage(raw)
             self.spent = self.spent + used
             usages = _CALL_USAGE.get()
             if usages is not None:
                 usages.append(used)
-            _check_refusal(raw)
+            check_refusal(raw)
             return raw
         raise EndpointError(  # pragma: no cover - adapt() allows each change once
             f"{self.config.base_url} kept rejecting request parameters",
@@ -419,56 +396,3 @@ class StructuredClient:
         return EndpointError(
             f"{url}: {self._clean(str(exc))[:200]}", attempts=attempts, endpoint=url
         )
-
-
-def _mark_strict(body: dict[str, Any]) -> None:
-    """`strict: true` on the tool or the json_schema response format (the schema itself
-    is already the strict variant: `strict.strict_model`)."""
-    tools = body.get("tools")
-    if tools:
-        body["tools"] = [
-            {**t, "function": {**t["function"], "strict": True}} if "function" in t else t
-            for t in tools
-        ]
-    fmt = body.get("response_format")
-    if isinstance(fmt, dict) and fmt.get("type") == "json_schema":
-        body["response_format"] = {**fmt, "json_schema": {**fmt["json_schema"], "strict": True}}
-
-
-def _check_refusal(raw: Any) -> None:
-    choices = getattr(raw, "choices", None) or []
-    if not choices:
-        return
-    refusal = getattr(choices[0].message, "refusal", None)
-    if refusal:
-        raise ModelRefused(f"the model refused: {' '.join(str(refusal).split())[:160]}")
-    if choices[0].finish_reason == "content_filter":
-        raise ModelRefused(
-            "the answer was stopped by the provider's content filter "
-            "(finish_reason 'content_filter'); not parsed"
-        )
-
-
-def _usage(raw: Any) -> Usage:
-    u = getattr(raw, "usage", None)
-    if u is None:
-        return Usage()
-    details = getattr(u, "prompt_tokens_details", None)
-    return Usage(
-        prompt_tokens=int(getattr(u, "prompt_tokens", 0) or 0),
-        completion_tokens=int(getattr(u, "completion_tokens", 0) or 0),
-        total_tokens=int(getattr(u, "total_tokens", 0) or 0),
-        cached_tokens=int(getattr(details, "cached_tokens", 0) or 0),
-    )
-
-
-def _hit_token_limit(completion: Any, budget: int) -> bool:
-    if _finish_reason(completion) == "length":
-        return True
-    used = getattr(getattr(completion, "usage", None), "completion_tokens", None)
-    return isinstance(used, int) and used >= budget
-
-
-def _finish_reason(raw: Any) -> str | None:
-    choices = getattr(raw, "choices", None) or []
-    return getattr(choices[0], "finish_reason", None) if choices else None

@@ -22,20 +22,18 @@ Transport faults (429, 5xx, timeouts) are retried with the run's policy (--max-a
 saying so and nothing is cached: that is a fact about the moment, not about the mode.
 
 `resolve_mode` turns `--mode auto` into a concrete mode, caching the probe per endpoint
-and model in `<cache>/probe/<sha256>.json` (written atomically; never the API key).
+and model (`probe_report.py`).
 """
 
 from __future__ import annotations
 
-import hashlib
-import json
 import re
 import time
 from collections.abc import Sequence
 from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime
 from pathlib import Path
-from typing import Any, Literal
+from typing import Any
 
 from pydantic import BaseModel, ConfigDict, Field
 
@@ -51,12 +49,21 @@ from annotator.core.errors import (
     UsageError,
 )
 from annotator.core.settings import EndpointConfig
-from annotator.core.yamlio import atomic_write_text
+from annotator.extract.llm.probe_report import (
+    PROBE_FORMAT as PROBE_FORMAT,
+)
+from annotator.extract.llm.probe_report import (
+    PROBE_ORDER,
+    ModeResult,
+    ProbeReport,
+    StructuredMode,
+    read_cached_probe,
+    write_cached_probe,
+)
+from annotator.extract.llm.probe_report import (  # re-exported: the probe's public API
+    probe_cache_path as probe_cache_path,
+)
 
-ProbeStatus = Literal["works", "fails", "ignores_schema"]
-StructuredMode = Literal["tools", "json_schema", "json"]  # a concrete mode: not "auto"
-PROBE_ORDER: tuple[StructuredMode, ...] = ("tools", "json_schema", "json")
-PROBE_FORMAT = "annotator/probe/v2"
 PROBE_MAX_TOKENS = 128  # the right answer is ~20 tokens; room for a model's preamble
 STRICT_MODES: tuple[StructuredMode, ...] = ("tools", "json_schema")
 PROBE_CITY = "Lisbon"
@@ -84,70 +91,6 @@ PROBE_MESSAGES: list[dict[str, Any]] = [
         "content": f'Fill in the answer: city is "{PROBE_CITY}", year is {PROBE_YEAR}.',
     },
 ]
-
-
-@dataclass(frozen=True)
-class ModeResult:
-    mode: StructuredMode
-    status: ProbeStatus
-    latency: float  # seconds, all attempts of the probe request
-    detail: str  # one line
-    strict: bool = False  # the strict schema variant was the one that worked
-    completion_tokens: int = 0
-    # the other schema variant may fare better: this one was refused as a schema (not
-    # the mode itself) or not followed
-    try_other_variant: bool = False
-
-    @property
-    def tokens_per_second(self) -> float | None:
-        if self.status != "works" or not self.completion_tokens or self.latency <= 0:
-            return None
-        return self.completion_tokens / self.latency
-
-    def to_dict(self) -> dict[str, Any]:
-        return {
-            "mode": self.mode,
-            "status": self.status,
-            "strict": self.strict,
-            "latency": round(self.latency, 3),
-            "detail": self.detail,
-        }
-
-
-@dataclass
-class ProbeReport:
-    base_url: str
-    model: str | None
-    results: list[ModeResult] = field(default_factory=list)
-    probed_at: str = ""  # ISO-8601 UTC
-
-    @property
-    def chosen(self) -> StructuredMode | None:
-        """The first working mode in the order tools, json_schema, json; None if none."""
-        working = {r.mode for r in self.results if r.status == "works"}
-        return next((m for m in PROBE_ORDER if m in working), None)
-
-    def result(self, mode: str) -> ModeResult | None:
-        return next((r for r in self.results if r.mode == mode), None)
-
-    @property
-    def chosen_strict(self) -> bool:
-        found = self.result(self.chosen) if self.chosen else None
-        return bool(found and found.strict)
-
-    def summary(self) -> str:
-        """One line: each mode's status and detail."""
-        return "; ".join(f"{r.mode}: {r.status} ({r.detail})" for r in self.results)
-
-    def to_dict(self) -> dict[str, Any]:
-        return {
-            "format": PROBE_FORMAT,
-            "base_url": self.base_url,
-            "model": self.model,
-            "probed_at": self.probed_at,
-            "chosen": self.chosen,
-            "results": [r.to_dict() for r in self.results],
-        }
 
 
 async def probe_endpoint(
@@ -287,51 +230,6 @@ def _invalid_detail(message: str) -> str:
     return m.group(1) if m else _short(text, None, limit=90)
 
 
-# ------------------------------------------------------------------ cache
-
-
-def probe_cache_path(cache_dir: Path, base_url: str, model: str | None) -> Path:
-    key = json.dumps(
-        {"format": PROBE_FORMAT, "base_url": base_url.rstrip("/"), "model": model}, sort_keys=True
-    )
-    return cache_dir / "probe" / f"{hashlib.sha256(key.encode()).hexdigest()}.json"
-
-
-def read_cached_probe(cache_dir: Path, config: EndpointConfig) -> ProbeReport | None:
-    """The cached report for this endpoint and model, or None (missing, corrupt, foreign)."""
-    path = probe_cache_path(cache_dir, config.base_url, config.model)
-    try:
-        data = json.loads(path.read_text(encoding="utf-8"))
-        if (
-            data.get("format") != PROBE_FORMAT
-            or data.get("base_url") != config.base_url
-            or data.get("model") != config.model
-        ):
-            return None
-        results = [
-            ModeResult(
-                r["mode"],
-                r["status"],
-                float(r["latency"]),
-                str(r["detail"]),
-                bool(r.get("strict", False)),
-            )
-            for r in data["results"]
-            if r["mode"] in PROBE_ORDER and r["status"] in ("works", "fails", "ignores_schema")
-        ]
-    except (OSError, ValueError, TypeError, KeyError, AttributeError):
-        return None
-    report = ProbeReport(config.base_url, config.model, results, str(data.get("probed_at", "")))
-    return report if report.chosen else None
-
-
-def write_cached_probe(cache_dir: Path, report: ProbeReport) -> Path:
-    """Save a report (only endpoint URL, model, statuses: never the key); returns the path."""
-    path = probe_cache_path(cache_dir, report.base_url, report.model)
-    atomic_write_text(path, json.dumps(report.to_dict(), ensure_ascii=False, indent=1) + "\n")
-    return path
-
-
 def no_mode_error(report: ProbeReport) -> ModeUnsupported:
     return ModeUnsupported(
         f"no structured-output mode works with {report.base_url} and model "
@@ -368,24 +266,72 @@ async def resolve_probe(
     return chosen, report.chosen_strict
 
 
+@dataclass
+class EndpointCheck:
+    """What `ready_endpoint` found out, for `annotate doctor` to print."""
+
+    config: EndpointConfig  # model filled in, `strict` decided by the probe
+    mode: StructuredMode | None  # None only from a fresh probe in which no mode works
+    models: list[str] = field(default_factory=list)
+    listing_error: str | None = None  # reachable, but /models missing or refused
+    report: ProbeReport | None = None  # None: mode pinned, or taken from the cache
+    strict_check: ModeResult | None = None  # the strict variant, when the choice is lenient
+
+
+async def inspect_endpoint(
+    config: EndpointConfig, cache_dir: Path | None, *, fresh: bool = False
+) -> EndpointCheck:
+    """The readiness steps of `run`, reporting what they found. `fresh` (doctor): list
+    the models even when one is named, ignore the cached probe, and try the strict schema
+    for the chosen mode when the lenient one was chosen."""
+    from annotator.extract.llm.client import StructuredClient  # slow import: only when used
+
+    models: list[str] = []
+    listing_error = None
+    if fresh or not config.model:
+        client = StructuredClient(config, mode="tools")
+        try:
+            models = await client.list_models()
+        except (EndpointUnreachable, EndpointAuthError):
+            raise
+        except EndpointError as exc:
+            if not config.model:
+                raise
+            listing_error = " ".join(str(exc).removeprefix(config.base_url).split())
+        finally:
+            await client.aclose()
+    if not config.model:
+        if not models:
+            raise UsageError(f"{config.base_url} lists no models: pass --model")
+        config = replace(config, model=models[0])
+    check = EndpointCheck(config, "tools", models, listing_error)
+    if fresh:
+        report = await probe_endpoint(config)
+        check.report = report
+        if report.chosen is None:
+            check.mode = None  # the caller prints the report, then fails
+            return check
+        mode = report.chosen
+        strict: bool | None = report.chosen_strict
+        if not strict and mode in STRICT_MODES and config.strict is None:
+            check.strict_check = await _probe_mode(config, mode, strict=True)
+        if cache_dir is not None:
+            write_cached_probe(cache_dir, report)
+    else:
+        mode, strict = await resolve_probe(config, cache_dir)
+    if strict is not None and config.strict is None:
+        config = replace(config, strict=strict)
+    check.config, check.mode = config, mode
+    return check
+
+
 async def ready_endpoint(
     config: EndpointConfig, cache_dir: Path | None
 ) -> tuple[EndpointConfig, StructuredMode]:
     """Make an endpoint usable: fill in the model (the endpoint's first listed one) when
     none was given, and turn `--mode auto` into a concrete mode and schema variant
     (`resolve_probe`; the returned config's `strict` says which variant worked)."""
-    if not config.model:
-        from annotator.extract.llm.client import StructuredClient  # slow import: only when used
-
-        client = StructuredClient(config, mode="tools")
-        try:
-            models = await client.list_models()
-        finally:
-            await client.aclose()
-        if not models:
-            raise UsageError(f"{config.base_url} lists no models: pass --model")
-        config = replace(config, model=models[0])
-    mode, strict = await resolve_probe(config, cache_dir)
-    if strict is not None and config.strict is None:
-        config = replace(config, strict=strict)
-    return config, mode
+    check = await inspect_endpoint(config, cache_dir)
+    if check.mode is None:  # pragma: no cover - resolve_probe raises instead
+        raise UsageError("no structured-output mode")
+    return check.config, check.mode
