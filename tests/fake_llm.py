@@ -204,6 +204,7 @@ class FakeChatServer:
         reject_params: set[str] | None = None,
         require_strict: bool = False,
         max_model_len: int | None = None,
+        swap_wire_formats: bool = False,
         port: int = 0,
     ) -> None:
         self.responders: dict[str, Responder] = {}
@@ -217,6 +218,10 @@ class FakeChatServer:
         self.reject_params = set(reject_params or ())
         self.require_strict = require_strict
         self.max_model_len = max_model_len
+        # answer tools requests with content and the others with tool_calls: a client
+        # that accepted that would make "every mode gives the same records" meaningless
+        self.swap_wire_formats = swap_wire_formats
+        self.responses: list[dict[str, Any]] = []  # every 200 answer, as sent
         self.requests: list[dict[str, Any]] = []
         self.headers: list[dict[str, str]] = []
         self._faults: deque[Fault] = deque()
@@ -404,7 +409,7 @@ class FakeChatServer:
             finish = "stop"
         elif fault and fault.kind == "content_filter":
             finish = "content_filter"
-        elif body.get("tools") and not self.ignore_schema:
+        elif (bool(body.get("tools")) != self.swap_wire_formats) and not self.ignore_schema:
             message["tool_calls"] = [
                 {
                     "id": "call_1",
@@ -429,6 +434,8 @@ class FakeChatServer:
                 "prompt_tokens_details": {"cached_tokens": 0},
             },
         }
+        with self._lock:
+            self.responses.append(data)
         return 200, {}, json.dumps(data).encode()
 
     def _handler_class(self) -> type[BaseHTTPRequestHandler]:
