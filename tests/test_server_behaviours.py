@@ -262,3 +262,22 @@ def test_deadline_is_a_hard_cap_per_article(tmp_path: Path) -> None:
     assert proc.returncode == 1
     assert "--deadline 6s" in proc.stderr
     assert 5.5 <= elapsed < 10.5  # 6 s and the interpreter's start, not 12 s
+
+
+def test_learned_parameters_are_remembered_by_the_next_run(
+    articles_dir: Path, tmp_path: Path
+) -> None:
+    """Like the probe's mode, what a server rejected is kept in the cache folder: a
+    second run (a new process would start with an empty memory) does not send it again."""
+    from annotator.extract.llm import params
+
+    with FakeChatServer(LLM_FIXTURES, reject_params={"max_tokens"}) as server:
+        run(articles_dir, tmp_path / "out", server, concurrency=1)
+        first = len(server.chat_requests())
+        params._KNOWN.clear()  # as in a new process
+        run(articles_dir, tmp_path / "out", server, concurrency=1, force=True)
+        second = server.chat_requests()[first:]
+    assert second and all("max_tokens" not in r for r in second)
+    saved = list((tmp_path / "out" / ".cache" / "params").glob("*.json"))
+    assert len(saved) == 1
+    assert json.loads(saved[0].read_text())["token_limit"] == "max_completion_tokens"

@@ -49,6 +49,7 @@ from annotator.core.errors import (
     UsageError,
 )
 from annotator.core.settings import EndpointConfig
+from annotator.extract.llm.params import remember_params
 from annotator.extract.llm.probe_report import (
     PROBE_FORMAT as PROBE_FORMAT,
 )
@@ -304,6 +305,7 @@ async def inspect_endpoint(
         if not models:
             raise UsageError(f"{config.base_url} lists no models: pass --model")
         config = replace(config, model=models[0])
+    remember_params(config, cache_dir)  # what earlier runs learned; saves what this one does
     check = EndpointCheck(config, "tools", models, listing_error)
     if fresh:
         report = await probe_endpoint(config)

@@ -47,7 +47,8 @@ _CONTEXT = re.compile(
     re.IGNORECASE,
 )
 _CONTEXT_SIZE = re.compile(
-    r"maximum context length is (\d+)|context window of (\d+)|\"n_ctx\":\s*(\d+)", re.IGNORECASE
+    r"maximum context length is (\d+)|context window of (\d+)|['\"]n_ctx['\"]:\s*(\d+)",
+    re.IGNORECASE,
 )
 _REQUESTED = re.compile(r"\((\d+) in the messages, (\d+) in the completion\)")
 _UNSUPPORTED = re.compile(r"Unsupported (parameter|value): '(\w+)'", re.IGNORECASE)
