@@ -350,14 +350,13 @@ class FakeChatServer:
                 problem = None if fn.get("strict") else "strict is not true"
                 problem = problem or strict_schema_problem(fn.get("parameters"))
                 if problem:
-                    return (
-                        400,
-                        {},
-                        _error(
-                            f"Invalid schema for function '{fn.get('name')}': {problem}",
-                            "invalid_request_error",
-                        ),
-                    )
+                    body_ = {  # OpenAI's body for it
+                        "message": f"Invalid schema for function '{fn.get('name')}': {problem}",
+                        "type": "invalid_request_error",
+                        "param": "tools[0].function.parameters",
+                        "code": "invalid_function_parameters",
+                    }
+                    return 400, {}, json.dumps({"error": body_}).encode()
             fmt = body.get("response_format") or {}
             if fmt.get("type") == "json_schema":
                 spec = fmt.get("json_schema") or {}

@@ -129,3 +129,33 @@ def test_rejected_parameters_name_the_parameter() -> None:
     )
     assert bare.rejected_parameter == ("temperature", "value")
     assert server_error(400, {"error": {"message": "bad request"}}).rejected_parameter is None
+
+
+def test_newer_llama_cpp_overflow_message_and_openai_strict_refusal() -> None:
+    newer = server_error(
+        400,
+        {
+            "error": {
+                "code": 400,
+                "message": "request (8708 tokens) exceeds the available context size "
+                "(8192 tokens), try increasing it",
+                "type": "exceed_context_size_error",
+                "n_prompt_tokens": 8708,
+                "n_ctx": 8192,
+            }
+        },
+    )
+    assert newer.context_overflow and newer.context_tokens == 8192
+    strict = server_error(
+        400,
+        {
+            "error": {
+                "message": "Invalid schema for function 'Extraction': In context=(), "
+                "'additionalProperties' is required to be supplied and to be false.",
+                "type": "invalid_request_error",
+                "param": "tools[0].function.parameters",
+                "code": "invalid_function_parameters",
+            }
+        },
+    )
+    assert strict.rejects_mode and strict.rejected_parameter is None

@@ -279,6 +279,7 @@ class LLMBackend:
                 "temperature": config.temperature,
                 "max_tokens": config.max_tokens,
                 "chunk_chars": opts.chunk_chars,
+                "context_tokens": config.context_tokens,  # sizes the chunks too
             },
         }
 

@@ -13,8 +13,10 @@ Matched narrowly, on the messages real servers send (a message that merely menti
 - context overflows: OpenAI and vLLM "This model's maximum context length is 8192
   tokens. However, you requested 9000 tokens (4904 in the messages, 4096 in the
   completion)..." (code `context_length_exceeded` on OpenAI), llama.cpp server
-  `exceed_context_size_error` "the request exceeds the available context size",
-  llama-cpp-python "Requested tokens (9000) exceed context window of 8192";
+  `exceed_context_size_error` "the request exceeds the available context size" / "request
+  (8708 tokens) exceeds the available context size (8192 tokens)" with `n_ctx` (HTTP 400,
+  500 in older builds: ggml-org/llama.cpp#15780), llama-cpp-python "Requested tokens
+  (9000) exceed context window of 8192";
 - rejected parameters: OpenAI `{"param": "max_tokens", "code": "unsupported_parameter",
   "message": "Unsupported parameter: 'max_tokens' is not supported with this model. Use
   'max_completion_tokens' instead."}` and `{"param": "temperature", "code":
@@ -58,7 +60,8 @@ _UNSUPPORTED = re.compile(r"Unsupported (parameter|value): '(\w+)'", re.IGNORECA
 class ServerError:
     status: int
     message: str  # the error's message, one line
-    code: str | None = None
+    code: str | None = None  # `code` and `type`, joined
+
     param: str | None = None
     raw: str = ""  # the whole body as text, for fields outside `message`
 
@@ -89,8 +92,9 @@ class ServerError:
         if self.status != 400:
             return None
         m = _UNSUPPORTED.search(self.message)
-        if self.code in ("unsupported_parameter", "unsupported_value") and self.param:
-            return self.param, "value" if self.code == "unsupported_value" else "parameter"
+        codes = (self.code or "").split()
+        if self.param and {"unsupported_parameter", "unsupported_value"} & set(codes):
+            return self.param, "value" if "unsupported_value" in codes else "parameter"
         if m:
             return m.group(2), m.group(1).lower()
         return None
@@ -110,7 +114,7 @@ def server_error(status: int, body: Any, fallback: str = "") -> ServerError:
     code = param = None
     if isinstance(inner, dict):
         message = str(inner.get("message") or inner.get("detail") or inner)
-        code = inner.get("code") or inner.get("type")
+        code = " ".join(str(inner[k]) for k in ("code", "type") if inner.get(k))
         param = inner.get("param")
     else:
         message = str(inner) if inner else fallback
