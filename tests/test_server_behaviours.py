@@ -281,3 +281,33 @@ def test_learned_parameters_are_remembered_by_the_next_run(
     saved = list((tmp_path / "out" / ".cache" / "params").glob("*.json"))
     assert len(saved) == 1
     assert json.loads(saved[0].read_text())["token_limit"] == "max_completion_tokens"
+
+
+def test_probe_under_rate_limit_says_so_in_one_line_and_caches_nothing(tmp_path: Path) -> None:
+    """Issue 10 item 14, through the CLI: not "use a model that supports tool calling"."""
+    data = tmp_path / "data"
+    data.mkdir()
+    (data / "one.txt").write_text(long_article(600), encoding="utf-8")
+    out = tmp_path / "o"
+    with FakeChatServer(LLM_FIXTURES) as server:
+        server.enqueue_fault("429", count=50, retry_after=0.01)
+        proc = subprocess.run(
+            [
+                *(sys.executable, "-m", "annotator", "run", str(data), "-o", str(out)),
+                *("--base-url", server.base_url, "--model", "m", "--mode", "auto"),
+                *("--max-attempts", "3", "-q"),
+            ],
+            capture_output=True,
+            text=True,
+            cwd=ROOT,
+            env=subprocess_env(),
+            timeout=60,
+        )
+        probe_requests = len(server.chat_requests("ProbeAnswer"))
+    assert proc.returncode == 1
+    lines = [ln for ln in proc.stderr.splitlines() if ln.strip()]
+    assert len(lines) == 1, proc.stderr
+    assert "rate-limiting (HTTP 429) after 3 attempt(s)" in lines[0]
+    assert "tool calling" not in lines[0]
+    assert probe_requests == 3  # the run's --max-attempts, not a probe's own 2
+    assert not (out / ".cache" / "probe").exists() or not any((out / ".cache" / "probe").iterdir())
