@@ -25,8 +25,50 @@ Predictor = Callable[[str, str], str]
 class EvalRow:
     claim: str
     text: str  # headline and body joined; what the predictor reads
-    gold: EvalStance
+    gold: Any  # the row's 'stance' as written: read only when scoring (`gold_labels`)
     row_id: str
+    where: str = ""  # file:line
+    fields: frozenset[str] = frozenset()  # the row's keys (its format), never its values
+
+
+# The label sets of the documented formats (../shared/eval/README.md): FNC-1 rows carry
+# `fnc_label` and include "unrelated"; Emergent rows carry `emergent_label` and do not
+# ("ignoring" rows were dropped); any other file may use all four stances.
+LABELS_WITHOUT_UNRELATED: tuple[EvalStance, ...] = ("confirm", "deny", "unverified")
+
+
+def default_labels(rows: Sequence[EvalRow]) -> tuple[EvalStance, ...]:
+    """The label set a file's format documents, from its field names (never the gold)."""
+    fields = frozenset().union(*(r.fields for r in rows)) if rows else frozenset()
+    if "emergent_label" in fields and "fnc_label" not in fields:
+        return LABELS_WITHOUT_UNRELATED
+    return EVAL_STANCES
+
+
+def parse_labels(text: str) -> tuple[EvalStance, ...]:
+    """`--labels confirm,deny,unverified[,unrelated]`: the three stances, and optionally
+    'unrelated', in the fixed order."""
+    asked = {w.strip().lower() for w in text.split(",") if w.strip()}
+    unknown = sorted(asked - set(EVAL_STANCES))
+    missing = sorted(set(LABELS_WITHOUT_UNRELATED) - asked)
+    if unknown or missing:
+        raise InputError(
+            "--labels",
+            f"{text!r}: give confirm,deny,unverified and optionally unrelated"
+            + (f" (unknown: {', '.join(unknown)})" if unknown else "")
+            + (f" (missing: {', '.join(missing)})" if missing else ""),
+        )
+    return tuple(s for s in EVAL_STANCES if s in asked)
+
+
+def gold_labels(rows: Sequence[EvalRow]) -> list[EvalStance]:
+    """The gold stances, checked; called only after every prediction is made."""
+    gold: list[EvalStance] = []
+    for r in rows:
+        if r.gold not in EVAL_STANCES:
+            raise InputError(r.where, f"gold 'stance' {r.gold!r} is not one of {EVAL_STANCES}")
+        gold.append(r.gold)
+    return gold
 
 
 @dataclass
@@ -82,15 +124,22 @@ def read_rows(path: Path, limit: int | None = None) -> list[EvalRow]:
             raise InputError(where, f"invalid JSON ({exc.msg})") from exc
         if not isinstance(data, dict):
             raise InputError(where, "row is not a JSON object")
-        claim, gold, text = data.get("claim"), data.get("stance"), row_text(data)
+        claim, text = data.get("claim"), row_text(data)
         if not isinstance(claim, str) or not claim.strip():
             raise InputError(where, "row has no 'claim'")
-        if gold not in EVAL_STANCES:
-            raise InputError(where, f"gold 'stance' {gold!r} is not one of {EVAL_STANCES}")
         if not text:
             raise InputError(where, "row has neither 'headline' nor 'body' text")
         row_id = str(data.get("article_id") or data.get("claim_id") or lineno)
-        rows.append(EvalRow(claim=claim, text=text, gold=gold, row_id=row_id))
+        rows.append(
+            EvalRow(
+                claim=claim,
+                text=text,
+                gold=data.get("stance"),
+                row_id=row_id,
+                where=where,
+                fields=frozenset(data),
+            )
+        )
         if limit is not None and len(rows) >= limit:
             break
     if not rows:
@@ -164,9 +213,11 @@ def score(
     *,
     backend: str = "rules",
     file: str | None = None,
+    label_set: Sequence[str] | None = None,
 ) -> EvalReport:
-    """All metrics for one run. Labels: the eval stances seen in gold or predictions."""
-    seen = set(gold) | set(predicted)
+    """All metrics for one run. Labels: `label_set` (the classes the backend could
+    answer) and any other class seen in gold or predictions; without it, those seen."""
+    seen = set(gold) | set(predicted) | set(label_set or ())
     labels = [s for s in EVAL_STANCES if s in seen] + sorted(seen - set(EVAL_STANCES))
     scores = per_class_scores(gold, predicted, labels)
     majority, majority_acc = majority_baseline(gold)
@@ -187,11 +238,6 @@ def score(
 # ---------------------------------------------------------------- running predictors
 
 
-def allows_unrelated(rows: Sequence[EvalRow]) -> bool:
-    """Whether the task has an 'unrelated' class at all (FNC-1 does, Emergent does not)."""
-    return any(r.gold == "unrelated" for r in rows)
-
-
 def evaluate_rows(
     rows: Sequence[EvalRow],
     predict: Predictor,
@@ -200,4 +246,4 @@ def evaluate_rows(
     file: str | None = None,
 ) -> EvalReport:
     predicted = [predict(r.claim, r.text) for r in rows]
-    return score([r.gold for r in rows], predicted, backend=backend, file=file)
+    return score(gold_labels(rows), predicted, backend=backend, file=file)

@@ -3,7 +3,14 @@
 It answers structured-output requests in the form the request asked for (a tool call for
 TOOLS mode, JSON content for JSON_SCHEMA and JSON modes), from responders keyed by the
 response model's name, and it can be scripted to fail: 429 with Retry-After, 500, a hang,
-truncated JSON, invalid JSON, `finish_reason: length`, a dropped connection.
+truncated JSON, invalid JSON, `finish_reason: length`, a dropped connection, 401, a
+refusal, `finish_reason: content_filter`.
+
+It can also be scripted to behave like a real server, with that server's real error
+bodies: `context_tokens=8192` (vLLM / OpenAI "maximum context length" 400 when prompt +
+max_tokens exceed it), `reject_params={"max_tokens", "temperature"}` (OpenAI reasoning
+models' "unsupported_parameter" / "unsupported_value" 400s), `require_strict=True`
+(OpenAI's "Invalid schema for function ..." 400 for a schema that is not strict).
 
 Run alone (for a CLI in another process, or the benchmark):
     python tests/fake_llm.py --fixtures fixtures/llm [--latency 0.5] [--port 0]
@@ -27,7 +34,67 @@ from pathlib import Path
 from typing import Any
 
 Responder = Callable[[dict[str, Any]], dict[str, Any]]
-FAULTS = ("429", "500", "hang", "truncated", "invalid_json", "length", "disconnect")
+FAULTS = (
+    "429",
+    "500",
+    "401",
+    "hang",
+    "truncated",
+    "invalid_json",
+    "length",
+    "disconnect",
+    "refusal",
+    "content_filter",
+)
+# OpenAI's bodies, as sent (see server_errors.py for the sources)
+MAX_TOKENS_REJECTED = {
+    "message": "Unsupported parameter: 'max_tokens' is not supported with this model. "
+    "Use 'max_completion_tokens' instead.",
+    "type": "invalid_request_error",
+    "param": "max_tokens",
+    "code": "unsupported_parameter",
+}
+TEMPERATURE_REJECTED = {
+    "message": "Unsupported value: 'temperature' does not support 0 with this model. "
+    "Only the default (1) value is supported.",
+    "type": "invalid_request_error",
+    "param": "temperature",
+    "code": "unsupported_value",
+}
+
+
+def strict_schema_problem(schema: Any, where: str = "()") -> str | None:
+    """What OpenAI says about a schema that strict mode refuses, or None."""
+    if not isinstance(schema, dict):
+        return None
+    for name, sub in (schema.get("$defs") or {}).items():
+        problem = strict_schema_problem(sub, f"('{name}',)")
+        if problem:
+            return problem
+    if schema.get("type") == "object" or "properties" in schema:
+        if schema.get("additionalProperties") is not False:
+            return (
+                f"In context={where}, 'additionalProperties' is required to be supplied "
+                "and to be false."
+            )
+        props = schema.get("properties") or {}
+        missing = [k for k in props if k not in (schema.get("required") or [])]
+        if missing:
+            return (
+                f"In context={where}, 'required' is required to be supplied and to be an "
+                f"array including every key in properties. Missing '{missing[0]}'."
+            )
+        for key, sub in props.items():
+            problem = strict_schema_problem(sub, f"{where[:-1]}'properties', '{key}')")
+            if problem:
+                return problem
+    for key in ("items", "anyOf"):
+        subs = schema.get(key)
+        for sub in subs if isinstance(subs, list) else [subs]:
+            problem = strict_schema_problem(sub, where)
+            if problem:
+                return problem
+    return None
 
 
 @dataclass
@@ -56,6 +123,38 @@ def response_model_name(body: dict[str, Any]) -> str | None:
         if isinstance(schema, dict) and "title" in schema and "properties" in schema:
             return str(schema["title"])
     return None
+
+
+def strict_request(body: dict[str, Any]) -> dict[str, Any] | None:
+    """The schema of a strict request (tool or json_schema), else None."""
+    for tool in body.get("tools") or []:
+        fn = tool.get("function", {})
+        if fn.get("strict"):
+            return dict(fn.get("parameters") or {})
+    spec = (body.get("response_format") or {}).get("json_schema") or {}
+    return dict(spec.get("schema") or {}) if spec.get("strict") else None
+
+
+def fill_required(value: Any, schema: dict[str, Any], defs: dict[str, Any]) -> Any:
+    """What a strict-mode server's model writes: every property, null or [] when it has
+    nothing to say (a fixture may leave optional keys out)."""
+    if "$ref" in schema:
+        schema = defs.get(str(schema["$ref"]).rsplit("/", 1)[-1], {})
+    if isinstance(value, dict) and "properties" in schema:
+        out = {}
+        for key, sub in schema["properties"].items():
+            if key in value:
+                out[key] = fill_required(value[key], sub, defs)
+            else:
+                out[key] = [] if sub.get("type") == "array" else None
+        return out
+    if isinstance(value, list) and isinstance(schema.get("items"), dict):
+        return [fill_required(v, schema["items"], defs) for v in value]
+    if "anyOf" in schema and value is not None:
+        for option in schema["anyOf"]:
+            if option.get("type") != "null":
+                return fill_required(value, option, defs)
+    return value
 
 
 def messages_text(body: dict[str, Any]) -> str:
@@ -101,6 +200,11 @@ class FakeChatServer:
         model: str = "fake-model",
         reject_json_schema: bool = False,
         ignore_schema: bool = False,
+        context_tokens: int | None = None,
+        reject_params: set[str] | None = None,
+        require_strict: bool = False,
+        max_model_len: int | None = None,
+        swap_wire_formats: bool = False,
         port: int = 0,
     ) -> None:
         self.responders: dict[str, Responder] = {}
@@ -110,6 +214,14 @@ class FakeChatServer:
         self.model = model
         self.reject_json_schema = reject_json_schema
         self.ignore_schema = ignore_schema
+        self.context_tokens = context_tokens
+        self.reject_params = set(reject_params or ())
+        self.require_strict = require_strict
+        self.max_model_len = max_model_len
+        # answer tools requests with content and the others with tool_calls: a client
+        # that accepted that would make "every mode gives the same records" meaningless
+        self.swap_wire_formats = swap_wire_formats
+        self.responses: list[dict[str, Any]] = []  # every 200 answer, as sent
         self.requests: list[dict[str, Any]] = []
         self.headers: list[dict[str, str]] = []
         self._faults: deque[Fault] = deque()
@@ -178,6 +290,87 @@ class FakeChatServer:
             return 429, headers, _error("rate limited", "rate_limit_exceeded")
         if fault and fault.kind == "500":
             return 500, {}, _error("internal error", "server_error")
+        if fault and fault.kind == "401":
+            return (
+                401,
+                {},
+                _error("Incorrect API key provided: sk-te****. ", "invalid_api_key"),
+            )
+        for param, body_ in (
+            ("max_tokens", MAX_TOKENS_REJECTED),
+            ("temperature", TEMPERATURE_REJECTED),
+        ):
+            if param in self.reject_params and param in body:
+                return 400, {}, json.dumps({"error": body_}).encode()
+        rejected = self.reject_params & set(body) - {"max_tokens", "temperature"}
+        if rejected:
+            name = sorted(rejected)[0]
+            return (
+                400,
+                {},
+                json.dumps(
+                    {
+                        "error": {
+                            "message": f"Unsupported parameter: '{name}' is not supported "
+                            "with this model.",
+                            "type": "invalid_request_error",
+                            "param": name,
+                            "code": "unsupported_parameter",
+                        }
+                    }
+                ).encode(),
+            )
+        if self.context_tokens:
+            prompt = len(messages_text(body)) // 4 + 20
+            limit = body.get("max_completion_tokens") or body.get("max_tokens") or 0
+            if prompt + limit > self.context_tokens:
+                # vLLM's (and OpenAI's) words for it, HTTP 400
+                message = (
+                    f"This model's maximum context length is {self.context_tokens} tokens. "
+                    f"However, you requested {prompt + limit} tokens ({prompt} in the "
+                    f"messages, {limit} in the completion). Please reduce the length of "
+                    "the messages or completion."
+                )
+                return (
+                    400,
+                    {},
+                    json.dumps(
+                        {
+                            "object": "error",
+                            "message": message,
+                            "type": "BadRequestError",
+                            "param": None,
+                            "code": 400,
+                        }
+                    ).encode(),
+                )
+        if self.require_strict:
+            for tool in body.get("tools") or []:
+                fn = tool.get("function", {})
+                problem = None if fn.get("strict") else "strict is not true"
+                problem = problem or strict_schema_problem(fn.get("parameters"))
+                if problem:
+                    body_ = {  # OpenAI's body for it
+                        "message": f"Invalid schema for function '{fn.get('name')}': {problem}",
+                        "type": "invalid_request_error",
+                        "param": "tools[0].function.parameters",
+                        "code": "invalid_function_parameters",
+                    }
+                    return 400, {}, json.dumps({"error": body_}).encode()
+            fmt = body.get("response_format") or {}
+            if fmt.get("type") == "json_schema":
+                spec = fmt.get("json_schema") or {}
+                problem = None if spec.get("strict") else "strict is not true"
+                problem = problem or strict_schema_problem(spec.get("schema"))
+                if problem:
+                    return (
+                        400,
+                        {},
+                        _error(
+                            f"Invalid schema for response_format '{spec.get('name')}': {problem}",
+                            "invalid_request_error",
+                        ),
+                    )
         if fault and fault.kind == "hang":
             time.sleep(fault.hang_seconds)
         fmt = (body.get("response_format") or {}).get("type")
@@ -196,7 +389,11 @@ class FakeChatServer:
         responder = self.responders.get(name or "")
         if responder is None:
             return 400, {}, _error(f"fake server has no responder for {name!r}", "bad_request")
-        payload = json.dumps(responder(body), ensure_ascii=False)
+        answer = responder(body)
+        strict_schema = strict_request(body)
+        if strict_schema is not None:
+            answer = fill_required(answer, strict_schema, strict_schema.get("$defs", {}))
+        payload = json.dumps(answer, ensure_ascii=False)
         if self.ignore_schema:
             payload = json.dumps({"answer": "I ignored your schema."})
         finish = "stop"
@@ -206,7 +403,12 @@ class FakeChatServer:
         if fault and fault.kind == "invalid_json":
             payload = "Sure! Here is the JSON you asked for: {speakers: [oops"
         message: dict[str, Any] = {"role": "assistant", "content": None}
-        if body.get("tools") and not self.ignore_schema:
+        if fault and fault.kind == "refusal":
+            message["refusal"] = "I'm sorry, I can't help with that request."
+            finish = "stop"
+        elif fault and fault.kind == "content_filter":
+            finish = "content_filter"
+        elif (bool(body.get("tools")) != self.swap_wire_formats) and not self.ignore_schema:
             message["tool_calls"] = [
                 {
                     "id": "call_1",
@@ -228,8 +430,11 @@ class FakeChatServer:
                 "prompt_tokens": prompt_tokens,
                 "completion_tokens": completion_tokens,
                 "total_tokens": prompt_tokens + completion_tokens,
+                "prompt_tokens_details": {"cached_tokens": 0},
             },
         }
+        with self._lock:
+            self.responses.append(data)
         return 200, {}, json.dumps(data).encode()
 
     def _handler_class(self) -> type[BaseHTTPRequestHandler]:
@@ -252,10 +457,10 @@ class FakeChatServer:
 
             def do_GET(self) -> None:
                 if self.path.rstrip("/").endswith("/models"):
-                    data = {
-                        "object": "list",
-                        "data": [{"id": server.model, "object": "model", "owned_by": "t"}],
-                    }
+                    entry: dict[str, Any] = {"id": server.model, "object": "model", "owned_by": "t"}
+                    if server.max_model_len:
+                        entry["max_model_len"] = server.max_model_len  # as vLLM lists it
+                    data = {"object": "list", "data": [entry]}
                     self._send(200, {}, json.dumps(data).encode())
                 else:
                     self._send(404, {}, _error("not found", "not_found"))

@@ -161,3 +161,38 @@ def test_every_doctor_option_has_help() -> None:
     result = runner.invoke(app, ["doctor", "--help"])
     assert result.exit_code == 0
     assert "ANNOTATE_BASE_URL" in result.output and "ANNOTATE_MODEL" in result.output
+
+
+def test_doctor_reports_token_limit_strict_support_and_speed(tmp_path: Path) -> None:
+    """Doctor runs `run`'s readiness steps (`inspect_endpoint`) and says what it learned."""
+    answer = {"city": PROBE_CITY, "year": PROBE_YEAR}
+    with FakeChatServer(require_strict=True, reject_params={"max_tokens"}) as s:
+        s.add_responder("ProbeAnswer", lambda body: dict(answer))
+        result = runner.invoke(
+            app, ["doctor", "--base-url", s.base_url, "--model", "m", "--cache", str(tmp_path)]
+        )
+    assert result.exit_code == 0, result.output
+    out = result.output
+    assert "token limit parameter accepted: max_completion_tokens" in out
+    assert "strict schemas: accepted and used (tools)" in out
+    assert "works (strict)" in out
+    assert "tokens/s" in out
+    saved = json.loads(next((tmp_path / "probe").glob("*.json")).read_text())
+    assert saved["chosen"] == "tools" and saved["results"][0]["strict"] is True
+
+
+def test_doctor_on_a_lenient_server_tries_strict_once_and_says_so(
+    llama_like: FakeChatServer, tmp_path: Path
+) -> None:
+    result = runner.invoke(
+        app, ["doctor", "--base-url", llama_like.base_url, "--cache", str(tmp_path)]
+    )
+    assert result.exit_code == 0, result.output
+    assert "token limit parameter accepted: max_tokens" in result.output
+    assert "strict schemas: accepted (tools); the lenient schema is used" in result.output
+    strict_sent = [
+        r
+        for r in llama_like.chat_requests()
+        if r.get("tools") and r["tools"][0]["function"].get("strict")
+    ]
+    assert len(strict_sent) == 1

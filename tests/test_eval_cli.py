@@ -150,9 +150,79 @@ def test_unrelated_answer_is_unverified_when_the_task_has_no_such_class(tmp_path
             "--mode",
             "json",
             "--json",
+            "--labels",
+            "confirm,deny,unverified",
         )
     assert result.exit_code == 0, result.output
     assert json.loads(result.stdout)["accuracy"] == 1.0
+
+
+EMERGENT_LIKE = [  # the Emergent format: no unrelated rows, `emergent_label` field
+    {"claim": "The bridge will close", "headline": h, "stance": g, "emergent_label": e}
+    for h, g, e in [
+        ("Bridge closure is a hoax", "deny", "against"),
+        ("City closes the bridge", "confirm", "for"),
+        ("Rain is expected on Sunday", "unverified", "observing"),
+        ("Bridge reportedly to close", "unverified", "observing"),
+    ]
+]
+
+
+def write(path: Path, rows: list[dict[str, Any]]) -> Path:
+    path.write_text("\n".join(json.dumps(r) for r in rows) + "\n", encoding="utf-8")
+    return path
+
+
+def test_labels_option_decides_the_label_set_not_the_gold(tmp_path: Path) -> None:
+    f = write(tmp_path / "e.jsonl", EMERGENT_LIKE)
+    default = json.loads(run_eval(str(f), "--json").stdout)
+    three = json.loads(run_eval(str(f), "--json", "--labels", "confirm,deny,unverified").stdout)
+    four = json.loads(
+        run_eval(str(f), "--json", "--labels", "confirm,deny,unverified,unrelated").stdout
+    )
+    sets = [d["extra"]["label_set"] for d in (default, three, four)]
+    assert sets[0] == sets[1] == ["confirm", "deny", "unverified"]
+    assert sets[2] == ["confirm", "deny", "unverified", "unrelated"]
+    assert "unrelated" in four["labels"] and "unrelated" not in three["labels"]
+    # the off-topic headline is "unrelated" only when that class may be answered
+    p3, p4 = three["extra"]["predictions"], four["extra"]["predictions"]
+    assert "unrelated" in p4 and "unrelated" not in p3
+
+
+def test_garbage_gold_column_leaves_predictions_unchanged(tmp_path: Path) -> None:
+    from annotator.evaluate import default_labels, read_rows
+    from annotator.extract.rules.stance import predict_stance
+
+    clean = write(tmp_path / "clean.jsonl", EMERGENT_LIKE)
+    garbage = write(
+        tmp_path / "garbage.jsonl",
+        [
+            {**r, "stance": "unrelated" if i % 2 else "%%garbage%%"}
+            for i, r in enumerate(EMERGENT_LIKE)
+        ],
+    )
+
+    def predictions(path: Path) -> list[str]:
+        rows = read_rows(path)
+        labels = default_labels(rows)
+        return [
+            predict_stance(r.claim, r.text, allow_unrelated="unrelated" in labels) for r in rows
+        ]
+
+    assert predictions(garbage) == predictions(clean)
+    # the CLI reads the gold only to score, and says which line is bad
+    result = run_eval(str(garbage), "--json")
+    assert result.exit_code != 0
+    assert "garbage.jsonl:1" in str(result.exception or result.output)
+
+
+def test_labels_option_rejects_unknown_classes_and_has_help(tmp_path: Path) -> None:
+    f = write(tmp_path / "e.jsonl", EMERGENT_LIKE)
+    result = run_eval(str(f), "--labels", "confirm,maybe")
+    assert result.exit_code != 0
+    assert "maybe" in str(result.exception or result.output)
+    help_text = CliRunner().invoke(app, ["eval", "--help"], terminal_width=200).stdout
+    assert "--labels" in help_text and "gold" in help_text
 
 
 def test_bad_backend_and_missing_endpoint_are_clear_errors(rows_file: Path) -> None:

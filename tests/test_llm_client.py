@@ -4,6 +4,7 @@ for real against the local fake endpoint, scripted to fail."""
 from __future__ import annotations
 
 import asyncio
+import json
 import time
 from typing import Any
 
@@ -63,6 +64,29 @@ def test_each_mode_round_trips_with_usage(server: FakeChatServer, mode: str) -> 
         assert body["response_format"]["type"] == "json_schema"
     else:
         assert body["response_format"]["type"] == "json_object"
+
+
+@pytest.mark.parametrize("mode", ["tools", "json_schema", "json"])
+def test_the_fake_answers_each_mode_in_its_own_wire_format(
+    server: FakeChatServer, mode: str
+) -> None:
+    ask(server, mode)
+    message = server.responses[-1]["choices"][0]["message"]
+    if mode == "tools":
+        assert message["tool_calls"][0]["function"]["name"] == "Answer"
+        assert message["content"] is None
+    else:
+        assert "tool_calls" not in message and json.loads(message["content"])["n"] == 3
+
+
+@pytest.mark.parametrize("mode", ["tools", "json_schema"])
+def test_an_answer_in_another_mode_s_wire_format_is_not_accepted(mode: str) -> None:
+    """So a test that every mode gives the same records can fail: the client only takes
+    a tool call in tools mode and only content in json_schema mode."""
+    with FakeChatServer(swap_wire_formats=True) as s:
+        s.add_responder("Answer", lambda body: {"word": "hi", "n": 3})
+        with pytest.raises(EndpointError):
+            ask(s, mode)
 
 
 def test_429_honours_retry_after_then_succeeds(server: FakeChatServer) -> None:

@@ -12,7 +12,7 @@ from typing import Any
 
 import pytest
 
-from annotator.core.errors import EndpointUnreachable, ModeUnsupported
+from annotator.core.errors import EndpointError, EndpointUnreachable, ModeUnsupported
 from annotator.core.settings import EndpointConfig, resolve_endpoint
 from annotator.extract.llm.probe import (
     PROBE_CITY,
@@ -88,14 +88,25 @@ def test_probe_requests_are_small_and_not_re_asked(ignoring: FakeChatServer) -> 
     }
     assert report.chosen is None
     requests = ignoring.chat_requests()
-    assert len(requests) == 3  # validation_retries=0: one request per mode, no re-ask
+    # validation_retries=0: no re-ask; tools and json_schema are tried with the lenient
+    # schema, then (as it did not work) the strict one
+    assert len(requests) == 5
     assert all(r["max_tokens"] == PROBE_MAX_TOKENS for r in requests)
-    assert [bool(r.get("tools")) for r in requests] == [True, False, False]
+    assert [bool(r.get("tools")) for r in requests] == [True, True, False, False, False]
     assert [(r.get("response_format") or {}).get("type") for r in requests] == [
         None,
+        None,
+        "json_schema",
         "json_schema",
         "json_object",
     ]
+    strict = [
+        bool(r["tools"][0]["function"].get("strict"))
+        if r.get("tools")
+        else bool((r.get("response_format") or {}).get("json_schema", {}).get("strict"))
+        for r in requests
+    ]
+    assert strict == [False, True, False, True, False]
 
 
 def test_first_working_mode_in_order_is_chosen() -> None:
@@ -125,16 +136,38 @@ def test_schema_valid_but_wrong_values_still_works_and_says_so() -> None:
     assert "differ" in report.results[0].detail
 
 
-def test_server_errors_are_failures_with_few_retries() -> None:
+def test_transient_server_errors_are_retried_with_the_run_policy() -> None:
     with FakeChatServer() as s:
         s.add_responder("ProbeAnswer", right_answer)
-        s.enqueue_fault("500", count=2)  # both attempts of the tools probe
-        report = probe(s)
+        s.enqueue_fault("500", count=2)  # the tools probe's first two attempts
+        report = asyncio.run(probe_endpoint(config(s, max_attempts=3)))
         tools_requests = [r for r in s.chat_requests() if r.get("tools")]
-    assert statuses(report) == {"tools": "fails", "json_schema": "works", "json": "works"}
-    assert "HTTP 500" in report.results[0].detail
-    assert len(tools_requests) == 2  # max_attempts=2 for a probe, not the run's 6
-    assert report.chosen == "json_schema"
+    assert statuses(report) == {"tools": "works", "json_schema": "works", "json": "works"}
+    assert len(tools_requests) == 3  # retried, then answered: a transient fault is no verdict
+    assert report.chosen == "tools"
+
+
+@pytest.mark.parametrize(
+    ("fault", "words"),
+    [("429", "rate-limiting (HTTP 429)"), ("500", "HTTP 500"), ("401", "rejected the API key")],
+)
+def test_persistent_transport_fault_or_bad_key_is_said_and_never_cached(
+    tmp_path: Path, fault: str, words: str
+) -> None:
+    """Issue 10 item 14: a rate limit, server error or rejected key is reported as what it
+    is, in one line, never as "mode fails", and nothing is cached."""
+    with FakeChatServer() as s:
+        s.add_responder("ProbeAnswer", right_answer)
+        s.enqueue_fault(fault, count=1 if fault == "401" else 2, retry_after=0.01)
+        cfg = config(s, max_attempts=2)
+        with pytest.raises(EndpointError) as caught:
+            asyncio.run(resolve_mode(cfg, tmp_path))
+        message = str(caught.value)
+        assert words in message and "\n" not in message
+        assert "tool calling" not in message  # not the "use another model" advice
+        assert not probe_cache_path(tmp_path, cfg.base_url, cfg.model).exists()
+        # with the fault gone the next run probes afresh and succeeds
+        assert asyncio.run(resolve_mode(cfg, tmp_path)) == "tools"
 
 
 def test_unreachable_endpoint_raises_instead_of_recording_modes() -> None:

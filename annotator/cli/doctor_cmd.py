@@ -5,7 +5,6 @@ from __future__ import annotations
 
 import asyncio
 import os
-from dataclasses import replace
 from pathlib import Path
 from typing import Annotated
 
@@ -15,13 +14,15 @@ from rich.markup import escape
 from rich.table import Table
 
 from annotator.cli.options import ApiKeyEnvOption, BaseUrlOption, ModelOption, TimeoutOption
-from annotator.core.errors import EndpointError, EndpointUnreachable, ModeUnsupported, UsageError
-from annotator.core.settings import EndpointConfig, resolve_endpoint
+from annotator.core.errors import ModeUnsupported
+from annotator.core.settings import resolve_endpoint
+from annotator.extract.llm.params import request_params
 from annotator.extract.llm.probe import (
     NO_MODE_ADVICE,
+    EndpointCheck,
     ProbeReport,
-    probe_endpoint,
-    write_cached_probe,
+    inspect_endpoint,
+    probe_cache_path,
 )
 
 SHOWN_MODELS = 10
@@ -70,55 +71,71 @@ def doctor(
         deadline=2 * timeout + 5,
     )
     console = Console(highlight=False)
-    report = asyncio.run(_check(console, config))
-    _print_report(console, report)
-    if report.chosen is None:
+    _say(console, f"endpoint: {config.base_url}")
+    folder = None
+    if save:
+        folder = cache or Path(os.environ.get("ANNOTATE_OUT") or "outputs") / ".cache"
+    # the same readiness steps as `run`, fresh: models listed, every mode probed
+    check = asyncio.run(inspect_endpoint(config, folder, fresh=True))
+    _print_check(console, check)
+    report = check.report
+    if report is None or report.chosen is None:
         # an AnnotatorError, so `main()` prints it as the one-line advice and exits 1
         raise ModeUnsupported(
             f"no structured-output mode returned schema-valid output from "
-            f"{report.base_url} with model {report.model!r}: {NO_MODE_ADVICE}",
-            endpoint=report.base_url,
+            f"{config.base_url} with model {check.config.model!r}: {NO_MODE_ADVICE}",
+            endpoint=config.base_url,
         )
-    if save:
-        folder = cache or Path(os.environ.get("ANNOTATE_OUT") or "outputs") / ".cache"
-        path = write_cached_probe(folder, report)
+    if folder is not None:
+        path = probe_cache_path(folder, report.base_url, report.model)
         _say(console, f"saved the probe to {path}")
-
-
-async def _check(console: Console, config: EndpointConfig) -> ProbeReport:
-    _say(console, f"endpoint: {config.base_url}")
-    from annotator.extract.llm.client import StructuredClient  # slow import: only when used
-
-    client = StructuredClient(config, mode="tools")
-    listing_error = None
-    try:
-        models = await client.list_models()
-    except EndpointUnreachable:
-        raise
-    except EndpointError as exc:  # reachable, but /models is missing or refused
-        models, listing_error = [], str(exc).removeprefix(config.base_url).strip()
-    finally:
-        await client.aclose()
-    _say(console, "reachable: yes")
-    if listing_error:
-        _say(console, f"models: not listed ({listing_error[:120]})")
-    if models:
-        shown = ", ".join(models[:SHOWN_MODELS])
-        more = f" and {len(models) - SHOWN_MODELS} more" if len(models) > SHOWN_MODELS else ""
-        _say(console, f"models ({len(models)}): {shown}{more}")
-    if not config.model:
-        if not models:
-            raise UsageError(f"{config.base_url} lists no models: pass --model")
-        config = replace(config, model=models[0])
-    elif models and config.model not in models:
-        _say(console, f"note: model {config.model!r} is not in the listed models")
-    _say(console, f"model: {config.model}")
-    return await probe_endpoint(config)
 
 
 def _say(console: Console, line: str) -> None:
     """Plain text, never wrapped mid-word (URLs and model paths stay copyable)."""
     console.print(line, markup=False, highlight=False, soft_wrap=True)
+
+
+def _print_check(console: Console, check: EndpointCheck) -> None:
+    config = check.config
+    _say(console, "reachable: yes")
+    if check.listing_error:
+        _say(console, f"models: not listed ({check.listing_error[:120]})")
+    if check.models:
+        shown = ", ".join(check.models[:SHOWN_MODELS])
+        extra = len(check.models) - SHOWN_MODELS
+        more = f" and {extra} more" if extra > 0 else ""
+        _say(console, f"models ({len(check.models)}): {shown}{more}")
+        if config.model not in check.models:
+            _say(console, f"note: model {config.model!r} is not in the listed models")
+    _say(console, f"model: {config.model}")
+    if check.report is not None:
+        _print_report(console, check.report)
+    params = request_params(config).describe()
+    _say(console, f"token limit parameter accepted: {params['token_limit']}")
+    if params["omitted"]:
+        _say(console, f"parameters the model rejects (dropped): {', '.join(params['omitted'])}")
+    _say(console, f"strict schemas: {_strict_line(check)}")
+    speeds = [r.tokens_per_second for r in (check.report.results if check.report else [])]
+    known = [v for v in speeds if v]
+    if known:
+        _say(console, f"speed: about {max(known):.0f} tokens/s (probe answers; a rough figure)")
+    if check.mode:
+        _say(console, f"`annotate run --mode auto` will use: {check.mode}")
+
+
+def _strict_line(check: EndpointCheck) -> str:
+    report = check.report
+    if report is None or report.chosen is None:
+        return "not tested"
+    if report.chosen_strict:
+        return f"accepted and used ({report.chosen})"
+    probe = check.strict_check
+    if probe is None:
+        return "not tried (no mode that takes a schema works)"
+    if probe.status == "works":
+        return f"accepted ({probe.mode}); the lenient schema is used, as it worked first"
+    return f"not supported ({probe.mode}: {probe.detail}); the lenient schema is used"
 
 
 def _print_report(console: Console, report: ProbeReport) -> None:
@@ -130,10 +147,8 @@ def _print_report(console: Console, report: ProbeReport) -> None:
     for r in report.results:
         table.add_row(
             r.mode,
-            f"[{_STYLE[r.status]}]{_LABEL[r.status]}[/]",
+            f"[{_STYLE[r.status]}]{_LABEL[r.status]}[/]" + (" (strict)" if r.strict else ""),
             f"{r.latency:.2f}s",
             escape(r.detail),
         )
     console.print(table)
-    if report.chosen:
-        _say(console, f"`annotate run --mode auto` will use: {report.chosen}")

@@ -20,7 +20,14 @@ from annotator.cli.options import (
 )
 from annotator.core.errors import UsageError
 from annotator.core.settings import MODES, Mode, resolve_endpoint
-from annotator.evaluate import EvalReport, allows_unrelated, read_rows, score
+from annotator.evaluate import (
+    EvalReport,
+    default_labels,
+    gold_labels,
+    parse_labels,
+    read_rows,
+    score,
+)
 
 
 def register(app: typer.Typer) -> None:
@@ -60,6 +67,17 @@ def eval_stance(
     api_key_env: ApiKeyEnvOption = "OPENAI_API_KEY",
     mode: ModeOption = "auto",
     concurrency: ConcurrencyOption = 4,
+    labels: Annotated[
+        str | None,
+        typer.Option(
+            help="The classes the backend may answer: confirm,deny,unverified or "
+            "confirm,deny,unverified,unrelated. Default: the file format's documented set "
+            "(FNC-1 rows, with 'fnc_label', include unrelated; Emergent rows, with "
+            "'emergent_label', do not; other files: all four). Never read from the gold "
+            "'stance' column, which is read only to score.",
+            show_default=False,
+        ),
+    ] = None,
 ) -> None:
     """Score stance predictions of a backend on labelled rows: accuracy, macro-F1,
     per-class precision/recall/F1 and the confusion matrix, next to the majority-class
@@ -70,7 +88,8 @@ def eval_stance(
     if mode not in MODES:
         raise UsageError(f"unknown --mode {mode!r}; use one of {', '.join(MODES)}")
     rows = read_rows(file, limit)
-    unrelated = allows_unrelated(rows)
+    label_set = parse_labels(labels) if labels else default_labels(rows)
+    unrelated = "unrelated" in label_set
     pairs = [(r.claim, r.text) for r in rows]
     info: dict[str, object] = {}
     if backend == "rules":
@@ -87,8 +106,10 @@ def eval_stance(
         predicted, info = asyncio.run(
             predict_with_llm(endpoint, pairs, allow_unrelated=unrelated, concurrency=concurrency)
         )
-    report = score([r.gold for r in rows], predicted, backend=backend, file=str(file))
-    report.extra = info
+    report = score(
+        gold_labels(rows), predicted, backend=backend, file=str(file), label_set=label_set
+    )
+    report.extra = {**info, "label_set": list(label_set), "predictions": predicted}
     if as_json:
         typer.echo(json.dumps(report.to_dict(), ensure_ascii=False, sort_keys=False))
     else:

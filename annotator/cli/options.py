@@ -47,3 +47,14 @@ ConcurrencyOption = Annotated[
         min=1, max=256, envvar="ANNOTATE_CONCURRENCY", help="Model requests in flight at once."
     ),
 ]
+ContextTokensOption = Annotated[
+    int | None,
+    typer.Option(
+        min=512,
+        envvar="ANNOTATE_CONTEXT_TOKENS",
+        help="The model's context window in tokens, to size article chunks up front "
+        "(prompt + text + answer must fit). Default: what the server reports (vLLM's "
+        "max_model_len), else found out from a 'maximum context length' error.",
+        show_default=False,
+    ),
+]

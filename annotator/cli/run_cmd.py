@@ -14,6 +14,7 @@ from annotator.cli.options import (
     ApiKeyEnvOption,
     BaseUrlOption,
     ConcurrencyOption,
+    ContextTokensOption,
     ModelOption,
     ModeOption,
     TimeoutOption,
@@ -74,6 +75,7 @@ def run(
             "retried on smaller pieces of the article, never parsed.",
         ),
     ] = 4096,
+    context_tokens: ContextTokensOption = None,
     cache: Annotated[
         Path | None,
         typer.Option(
@@ -123,6 +125,7 @@ def run(
             deadline=deadline,
             max_attempts=max_attempts,
             max_tokens=max_tokens,
+            context_tokens=context_tokens,
         )
     opts = RunOptions(
         input_path=input_dir,
@@ -180,6 +183,8 @@ def _report(console: Console, result: RunResult) -> None:
             markup=False,
             highlight=False,
         )
+    for line in result.notices:
+        console.print(f"annotate: {line}", markup=False, highlight=False)
     rel = os.path.relpath(result.run_dir)
     if rel.startswith(".."):
         rel = str(result.run_dir.resolve())

@@ -47,6 +47,7 @@ class EndpointError(AnnotatorError):
     """
 
     fatal = False
+    transport = False  # set when retries of transport faults (429, 5xx, timeouts) ran out
 
     def __init__(self, message: str, *, attempts: int = 0, endpoint: str | None = None) -> None:
         super().__init__(message)
@@ -78,3 +79,35 @@ class OutputTruncated(EndpointError):
 
 class ExtractionInvalid(EndpointError):
     """The model's answer did not validate against the schema after every re-ask."""
+
+
+class ContextTooLong(OutputTruncated):
+    """The request did not fit the model's context window (HTTP 400 from the server);
+    like a cut answer, it is split into smaller pieces, never retried as is."""
+
+    def __init__(
+        self,
+        message: str,
+        *,
+        context_tokens: int | None = None,
+        attempts: int = 0,
+        endpoint: str | None = None,
+    ) -> None:
+        super().__init__(message, attempts=attempts, endpoint=endpoint)
+        self.context_tokens = context_tokens
+
+
+class ModelRefused(EndpointError):
+    """The model refused the request (`refusal` set) or a content filter stopped the
+    answer (`finish_reason: content_filter`): reported for the article, not re-asked."""
+
+
+class ParameterRejected(EndpointError):
+    """The endpoint rejected a request parameter (HTTP 400 "unsupported parameter/value")
+    that annotate cannot drop or rename; every request would fail the same way."""
+
+    fatal = True
+
+    def __init__(self, message: str, *, parameter: str, endpoint: str | None = None) -> None:
+        super().__init__(message, endpoint=endpoint)
+        self.parameter = parameter

@@ -30,6 +30,12 @@ class EndpointConfig:
     max_attempts: int = 6
     temperature: float = 0.0
     max_tokens: int | None = 4096
+    context_tokens: int | None = None  # the model's context window, when known
+    strict: bool | None = None  # strict schemas; None: on for the OpenAI API (probe decides)
+
+    @property
+    def is_openai(self) -> bool:
+        return self.base_url.rstrip("/") == OPENAI_BASE_URL
 
     def public(self) -> dict[str, object]:
         """What may be written to outputs: never the key."""
@@ -54,6 +60,7 @@ def resolve_endpoint(
     deadline: float = 600.0,
     max_attempts: int = 6,
     max_tokens: int | None = 4096,
+    context_tokens: int | None = None,
 ) -> EndpointConfig:
     """Options win over environment variables; raises ConfigurationError saying what to set."""
     url = (_base_url(base_url) or OPENAI_BASE_URL).rstrip("/")
@@ -81,4 +88,5 @@ def resolve_endpoint(
         deadline=deadline,
         max_attempts=max_attempts,
         max_tokens=max_tokens,
+        context_tokens=context_tokens,
     )

@@ -273,6 +273,7 @@ class LLMBackend:
                 "temperature": config.temperature,
                 "max_tokens": config.max_tokens,
                 "chunk_chars": opts.chunk_chars,
+                "context_tokens": config.context_tokens,  # sizes the chunks too
             },
         }
 
@@ -331,10 +332,13 @@ class LLMBackend:
             "endpoint": self.config.base_url,
             "mode": self.mode,
             "prompts": {self.prompt.id: self.prompt.sha256, self.requote.id: self.requote.sha256},
+            # token-limit name and sampling parameters dropped for this endpoint and model
+            "request": self._client.describe() if self._client is not None else None,
         }
 
     async def aclose(self) -> None:
         if self._client is not None:
+            self.notices.append(self._client.usage_line())  # tokens and estimated cost
             await self._client.aclose()
 
 

@@ -6,15 +6,25 @@ One retry layer per concern:
   connection errors, with exponential backoff, jitter and a total deadline;
 - instructor re-asks on validation errors (`validation_retries`);
 - `finish_reason: length` is `OutputTruncated`, never parsed; the caller decides whether
-  to retry with a larger budget or a chunked article.
+  to retry with a larger budget or a chunked article. A context-window 400 is
+  `ContextTooLong` (an `OutputTruncated`), so it is split the same way;
+- a refusal or `finish_reason: content_filter` is `ModelRefused`: never parsed or re-asked;
+- `--deadline` is a hard cap on all attempts of one call, waits included.
+
+Every HTTP request goes through `_send` (installed under instructor as the openai
+client's `create`): it sends `max_completion_tokens` to the OpenAI API and `max_tokens`
+elsewhere, switches once (remembered per endpoint and model, `params.py`) when a server
+rejects the one it got, drops a sampling parameter the model rejects, turns any other
+rejected parameter into one `ParameterRejected` line, marks strict schemas `strict: true`,
+and adds up the usage of every response, re-asks included.
 """
 
 from __future__ import annotations
 
 import asyncio
+import contextvars
 import logging
 import random
-import time
 from dataclasses import dataclass
 from typing import Any, Generic, TypeVar
 
@@ -31,15 +41,34 @@ from tenacity import (
 )
 
 from annotator.core.errors import (
+    AnnotatorError,
+    ContextTooLong,
     EndpointAuthError,
     EndpointError,
     EndpointUnreachable,
     ExtractionInvalid,
     ModeUnsupported,
     OutputTruncated,
+    ParameterRejected,
 )
 from annotator.core.models import Usage
 from annotator.core.settings import EndpointConfig
+from annotator.extract.llm.params import RequestParams, request_params
+from annotator.extract.llm.server_errors import ServerError, server_error
+from annotator.extract.llm.strict import strict_model
+from annotator.extract.llm.wire import (
+    check_refusal,
+    finish_reason,
+    hit_token_limit,
+    mark_strict,
+    usage,
+)
+from annotator.extract.llm.wire import (  # re-exported
+    redact as redact,
+)
+from annotator.extract.llm.wire import (
+    retry_after_seconds as retry_after_seconds,
+)
 
 # instructor logs every failed attempt at ERROR; with no handler configured Python would
 # print those to stderr. Our errors are reported once, by the caller, as one line.
@@ -66,50 +95,25 @@ class Completion(Generic[T]):
     finish_reason: str | None = None
 
 
-def redact(text: str, secret: str | None) -> str:
-    """Remove a secret (and its common masked forms' stem) from a message."""
-    if secret and len(secret) >= 6:
-        text = text.replace(secret, "***")
-        text = text.replace(secret[:8], "***")
-    return text
-
-
 def is_transient(exc: BaseException) -> bool:
     if isinstance(exc, openai.APITimeoutError | openai.APIConnectionError):
         return True
     if isinstance(exc, openai.RateLimitError):
         return True
     if isinstance(exc, openai.APIStatusError):
-        if _mentions_format(_error_detail(exc)):
-            return False  # a server that rejects the output mode will not change its mind
-        return exc.status_code >= 500 or exc.status_code in (408, 409, 425)
+        # a server that rejects the output mode or the context will not change its mind
+        return _server_error(exc).transient
     return False
 
 
-def retry_after_seconds(exc: BaseException | None) -> float | None:
-    """Seconds asked for by a Retry-After header (seconds or retry-after-ms), if any."""
-    response = getattr(exc, "response", None)
-    headers = getattr(response, "headers", None)
-    if not headers:
-        return None
-    ms = headers.get("retry-after-ms")
-    if ms:
-        try:
-            return max(0.0, float(ms) / 1000.0)
-        except ValueError:
-            pass
-    value = headers.get("retry-after")
-    if not value:
-        return None
-    try:
-        return max(0.0, float(value))
-    except ValueError:
-        from email.utils import parsedate_to_datetime
+def _server_error(exc: openai.APIStatusError) -> ServerError:
+    return server_error(exc.status_code, exc.body, str(exc.message))
 
-        try:
-            return max(0.0, parsedate_to_datetime(value).timestamp() - time.time())
-        except (TypeError, ValueError):
-            return None
+
+# usage of every HTTP response of the current `complete` call (re-asks included)
+_CALL_USAGE: contextvars.ContextVar[list[Usage] | None] = contextvars.ContextVar(
+    "annotate_call_usage", default=None
+)
 
 
 def backoff_wait(state: RetryCallState) -> float:
@@ -125,24 +129,68 @@ def backoff_wait(state: RetryCallState) -> float:
 class StructuredClient:
     """Structured-output calls (pydantic in, pydantic out) against one endpoint and mode."""
 
-    def __init__(self, config: EndpointConfig, *, mode: str | None = None) -> None:
+    def __init__(
+        self, config: EndpointConfig, *, mode: str | None = None, strict: bool | None = None
+    ) -> None:
         self.config = config
         chosen = mode or config.mode
         self.mode = "tools" if chosen == "auto" else chosen
+        # strict schemas: on the OpenAI API unless the probe said otherwise; never in
+        # json mode (the schema is only printed into the prompt there)
+        if strict is None:
+            strict = config.is_openai if config.strict is None else config.strict
+        self.strict = strict and self.mode != "json"
+        self.params: RequestParams = request_params(config)
+        self.spent = Usage()  # every response of this client, re-asks and failures included
         self._openai = openai.AsyncOpenAI(
             base_url=config.base_url,
             api_key=config.api_key,
             max_retries=0,
             timeout=config.timeout,
         )
+        self._create = self._openai.chat.completions.create
+        # instructor calls the client's `create`: every request goes through `_send`
+        self._openai.chat.completions.create = self._send  # type: ignore[method-assign]
         self._instructor = instructor.from_openai(self._openai, mode=INSTRUCTOR_MODES[self.mode])
 
     async def aclose(self) -> None:
         await self._openai.close()
 
+    def describe(self) -> dict[str, Any]:
+        """For the manifest: token-limit name, dropped parameters, strict schemas, and
+        the tokens this client used with their estimated cost (`prices.py`)."""
+        from annotator.extract.llm.prices import PRICES_AS_OF, estimate_cost
+
+        cost = estimate_cost(self.config.model, self.spent)
+        return {
+            **self.params.describe(),
+            "strict": self.strict,
+            "usage": self.spent.model_dump(),
+            "estimated_cost_usd": cost,
+            "prices_as_of": PRICES_AS_OF if cost is not None else None,
+        }
+
+    def usage_line(self) -> str:
+        from annotator.extract.llm.prices import usage_line
+
+        return usage_line(self.config.model, self.spent)
+
     async def list_models(self) -> list[str]:
         page = await self._call_with_retries(lambda: self._openai.models.list())
         return sorted(m.id for m in page.data)
+
+    async def context_window(self) -> int | None:
+        """The model's context size where the server lists it (vLLM: `max_model_len` in
+        /v1/models); None when it does not say or cannot be asked."""
+        try:  # one plain attempt: this is a hint, not a requirement
+            page = await asyncio.wait_for(self._openai.models.list(), self.config.timeout)
+        except (openai.APIError, TimeoutError):
+            return None
+        for m in page.data:
+            if m.id == self.config.model:
+                size = (m.model_extra or {}).get("max_model_len")
+                return size if isinstance(size, int) and size > 0 else None
+        return None
 
     async def complete(
         self,
@@ -161,6 +209,9 @@ class StructuredClient:
         if budget:
             kwargs["max_tokens"] = budget
         attempts = 0
+        asked: type[Any] = strict_model(response_model) if self.strict else response_model
+        usages: list[Usage] = []
+        _CALL_USAGE.set(usages)
 
         async def call() -> tuple[T, Any]:
             nonlocal attempts
@@ -169,17 +220,19 @@ class StructuredClient:
                 return await self._instructor.chat.completions.create_with_completion(
                     model=model,
                     messages=messages,  # type: ignore[arg-type]
-                    response_model=response_model,
+                    response_model=asked,
                     max_retries=validation_retries,
                     **kwargs,
                 )
             except InstructorRetryException as exc:
                 cause = exc.__cause__
+                if isinstance(cause, AnnotatorError):
+                    raise cause from None
                 if cause is not None and (
                     is_transient(cause) or isinstance(cause, openai.APIStatusError)
                 ):
                     raise cause from None
-                if budget and _hit_token_limit(exc.last_completion, budget):
+                if budget and hit_token_limit(exc.last_completion, budget):
                     # some servers (llama-cpp-python) say finish_reason "tool_calls" even
                     # when the call was cut at max_tokens: the token count tells
                     raise OutputTruncated(
@@ -206,10 +259,50 @@ class StructuredClient:
         value, raw = await self._call_with_retries(call)
         return Completion(
             value=value,
-            usage=_usage(raw),
+            usage=sum(usages, Usage()) if usages else usage(raw),
             attempts=attempts,
             model=getattr(raw, "model", None) or model,
-            finish_reason=_finish_reason(raw),
+            finish_reason=finish_reason(raw),
+        )
+
+    async def _send(self, **kwargs: Any) -> Any:
+        """One HTTP request, with this endpoint's parameter names and checks."""
+        for _ in range(3):  # at most: rename the token limit, drop one sampling parameter
+            body = self.params.apply(kwargs)
+            if self.strict:
+                mark_strict(body)
+            try:
+                raw = await self._create(**body)
+            except openai.APIStatusError as exc:
+                error = _server_error(exc)
+                if error.context_overflow:
+                    raise ContextTooLong(
+                        f"the request did not fit the model's context window (HTTP "
+                        f"{error.status}: {self._clean(error.message)[:160]})",
+                        context_tokens=error.context_tokens,
+                        endpoint=self.config.base_url,
+                    ) from None
+                if error.rejected_parameter and self.params.adapt(*error.rejected_parameter):
+                    continue
+                if error.rejected_parameter:
+                    param, what = error.rejected_parameter
+                    raise ParameterRejected(
+                        f"{self.config.base_url} rejected request {what} {param!r} for model "
+                        f"{self.config.model!r} (HTTP 400: {self._clean(error.message)[:160]})",
+                        parameter=param,
+                        endpoint=self.config.base_url,
+                    ) from None
+                raise
+            used = usage(raw)
+            self.spent = self.spent + used
+            usages = _CALL_USAGE.get()
+            if usages is not None:
+                usages.append(used)
+            check_refusal(raw)
+            return raw
+        raise EndpointError(  # pragma: no cover - adapt() allows each change once
+            f"{self.config.base_url} kept rejecting request parameters",
+            endpoint=self.config.base_url,
         )
 
     async def _call_with_retries(self, fn: Any) -> Any:
@@ -222,13 +315,27 @@ class StructuredClient:
             sleep=asyncio.sleep,
         )
         try:
-            async for attempt in retrying:
-                with attempt:
-                    return await fn()
+            # --deadline is a hard cap: a request hanging past it is cancelled
+            async with asyncio.timeout(cfg.deadline):
+                async for attempt in retrying:
+                    with attempt:
+                        return await fn()
         except EndpointError:
             raise
+        except TimeoutError:
+            attempts = retrying.statistics.get("attempt_number", 1)
+            error = EndpointError(
+                f"{cfg.base_url} timed out: no answer within --deadline {cfg.deadline:g}s "
+                f"({attempts} attempt(s), --timeout {cfg.timeout:g}s each)",
+                attempts=attempts,
+                endpoint=cfg.base_url,
+            )
+            error.transport = True
+            raise error from None
         except openai.APIError as exc:
-            raise self._translate(exc, retrying.statistics.get("attempt_number", 1)) from None
+            error = self._translate(exc, retrying.statistics.get("attempt_number", 1))
+            error.transport = is_transient(exc)
+            raise error from None
         raise EndpointError("unreachable: retry loop ended without a result")  # pragma: no cover
 
     def _clean(self, text: str) -> str:
@@ -264,9 +371,17 @@ class StructuredClient:
                 attempts=attempts,
                 endpoint=url,
             )
+        if isinstance(exc, openai.RateLimitError):
+            return EndpointError(
+                f"{url} kept rate-limiting (HTTP 429) {tries}: "
+                f"{self._clean(_server_error(exc).message)[:160]}",
+                attempts=attempts,
+                endpoint=url,
+            )
         if isinstance(exc, openai.APIStatusError):
-            detail = self._clean(_error_detail(exc))
-            if exc.status_code in (400, 422, 500) and _mentions_format(detail):
+            error = _server_error(exc)
+            detail = self._clean(error.message)
+            if error.rejects_mode:
                 return ModeUnsupported(
                     f"{url} rejected structured-output mode {self.mode!r} (HTTP "
                     f"{exc.status_code}: {detail[:160]}); use --mode auto or --mode tools",
@@ -281,44 +396,3 @@ class StructuredClient:
         return EndpointError(
             f"{url}: {self._clean(str(exc))[:200]}", attempts=attempts, endpoint=url
         )
-
-
-def _error_detail(exc: openai.APIStatusError) -> str:
-    body = exc.body
-    if isinstance(body, dict):
-        inner = body.get("error", body)
-        if isinstance(inner, dict):
-            return str(inner.get("message") or inner.get("detail") or inner)
-        return str(inner)
-    return str(exc.message)
-
-
-def _mentions_format(detail: str) -> bool:
-    lowered = detail.lower()
-    return any(
-        k in lowered
-        for k in ("response_format", "json_schema", "json_object", "tool_choice", "tools")
-    )
-
-
-def _usage(raw: Any) -> Usage:
-    u = getattr(raw, "usage", None)
-    if u is None:
-        return Usage()
-    return Usage(
-        prompt_tokens=int(getattr(u, "prompt_tokens", 0) or 0),
-        completion_tokens=int(getattr(u, "completion_tokens", 0) or 0),
-        total_tokens=int(getattr(u, "total_tokens", 0) or 0),
-    )
-
-
-def _hit_token_limit(completion: Any, budget: int) -> bool:
-    if _finish_reason(completion) == "length":
-        return True
-    used = getattr(getattr(completion, "usage", None), "completion_tokens", None)
-    return isinstance(used, int) and used >= budget
-
-
-def _finish_reason(raw: Any) -> str | None:
-    choices = getattr(raw, "choices", None) or []
-    return getattr(choices[0], "finish_reason", None) if choices else None

@@ -1,15 +1,21 @@
-"""The `llm` backend: one structured call per article (per chunk when long), then one
-re-ask for the quotes that grounding could not find in the text."""
+"""The `llm` backend: one structured call per article (per chunk when long), then, per
+chunk, one re-ask for the quotes that grounding could not find in that chunk's text.
+
+Chunks are sized up front from the model's context window when it is known
+(`--context-tokens`, or the server's `max_model_len`): the prompt, the text and the
+answer budget must fit together. An answer cut at the token limit, or a request the
+server rejects as longer than its context (HTTP 400 "maximum context length"), is split
+in two and each half asked again, never parsed or retried as is."""
 
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
-from annotator.core.errors import ExtractionInvalid, OutputTruncated
+from annotator.core.errors import ContextTooLong, ExtractionInvalid, OutputTruncated
 from annotator.core.models import Usage
 from annotator.extract.llm.prompts import Prompt
-from annotator.extract.schema import Extraction, QuoteFixes
+from annotator.extract.schema import AnsweredExtraction, Extraction, QuoteFixes
 from annotator.ground import ground_quote
 from annotator.load.articles import Article
 
@@ -20,6 +26,8 @@ EXTRACT_PROMPT = "extract_v1"
 REQUOTE_PROMPT = "requote_v1"
 DEFAULT_CHUNK_CHARS = 12_000
 MIN_CHUNK_CHARS = 1_500
+CHARS_PER_TOKEN = 3  # conservative for English news text (tokenizers give ~4)
+MIN_ANSWER_TOKENS = 512
 
 
 @dataclass
@@ -66,46 +74,77 @@ class LLMExtractor:
         self.prompt = prompt
         self.requote_prompt = requote_prompt
         self.chunk_chars = chunk_chars
+        self.context_tokens = client.config.context_tokens
+        self._asked_server = self.context_tokens is not None
 
     async def extract(self, article: Article) -> ExtractionOutcome:
-        outcome = ExtractionOutcome(Extraction(), Usage(), 0, self.client.config.model)
-        for chunk in split_text(article.text, self.chunk_chars):
+        if not self._asked_server:  # once, on the first model call of the run
+            self._asked_server = True
+            self.context_tokens = await self.client.context_window()
+        outcome = ExtractionOutcome(Extraction.empty(), Usage(), 0, self.client.config.model)
+        chunk_chars, _ = self._sizes(article)
+        for chunk in split_text(article.text, chunk_chars):
             await self._extract_chunk(article, chunk, outcome)
-        await self._requote(article, outcome)
         return outcome
 
-    async def _extract_chunk(self, article: Article, chunk: str, out: ExtractionOutcome) -> None:
-        messages = self.prompt.render(
+    def _sizes(self, article: Article) -> tuple[int, int | None]:
+        """(characters of text per chunk, answer token budget) for this model."""
+        budget = self.client.config.max_tokens
+        if not self.context_tokens:
+            return self.chunk_chars, budget
+        overhead = sum(len(m["content"]) for m in self._messages(article, "")) // CHARS_PER_TOKEN
+        room = max(0, self.context_tokens - overhead - 64)
+        answer = min(budget or room // 2, max(MIN_ANSWER_TOKENS, room // 2))
+        text_tokens = max(MIN_CHUNK_CHARS // CHARS_PER_TOKEN, room - answer)
+        return min(self.chunk_chars, text_tokens * CHARS_PER_TOKEN), answer
+
+    def _messages(self, article: Article, chunk: str) -> list[dict[str, Any]]:
+        return self.prompt.render(
             article=chunk, title=article.title or "unknown", outlet=article.outlet or "unknown"
         )
+
+    async def _extract_chunk(self, article: Article, chunk: str, out: ExtractionOutcome) -> None:
+        chunk_chars, budget = self._sizes(article)
         try:
-            done = await self.client.complete(messages, Extraction, validation_retries=2)
-        except OutputTruncated:
-            # The answer did not fit the token budget: halve the text and try each half.
+            if len(chunk) > chunk_chars:  # the context became known after the split
+                raise ContextTooLong("chunk longer than the context allows")
+            done = await self.client.complete(
+                self._messages(article, chunk),
+                AnsweredExtraction,
+                max_tokens=budget,
+                validation_retries=2,
+            )
+        except OutputTruncated as exc:
+            # The answer did not fit the token budget, or the request did not fit the
+            # context: split the text and try each piece.
+            if isinstance(exc, ContextTooLong) and exc.context_tokens:
+                self.context_tokens = exc.context_tokens
             if len(chunk) <= MIN_CHUNK_CHARS:
                 raise
-            for half in split_text(chunk, max(MIN_CHUNK_CHARS, len(chunk) // 2 + 1)):
-                await self._extract_chunk(article, half, out)
+            size = min(chunk_chars, len(chunk) // 2 + 1)
+            for piece in split_text(chunk, max(MIN_CHUNK_CHARS, size)):
+                await self._extract_chunk(article, piece, out)
             return
-        _merge(out.extraction, done.value, prefix=f"k{out.chunks}_" if out.chunks else "")
-        out.chunks += 1
+        part = done.value
         out.usage = out.usage + done.usage
         out.attempts += done.attempts
         out.model = done.model
+        await self._requote(chunk, part, out)
+        _merge(out.extraction, part, prefix=f"k{out.chunks}_" if out.chunks else "")
+        out.chunks += 1
 
-    async def _requote(self, article: Article, out: ExtractionOutcome) -> None:
-        claims = out.extraction.claims
-        missing = [
-            i for i, c in enumerate(claims) if ground_quote(article.text, c.quote).span is None
-        ]
+    async def _requote(self, text: str, part: Extraction, out: ExtractionOutcome) -> None:
+        """Re-ask, with this chunk's text only, for quotes not found in it."""
+        claims = part.claims
+        missing = [i for i, c in enumerate(claims) if ground_quote(text, c.quote).span is None]
         if not missing:
             return
         listing = "\n".join(
             f"{n}. statement: {claims[i].statement!r}; quote given: {claims[i].quote!r}"
             for n, i in enumerate(missing, start=1)
         )
-        messages = self.requote_prompt.render(article=article.text, claims=listing)
-        out.requoted = len(missing)
+        messages = self.requote_prompt.render(article=text, claims=listing)
+        out.requoted += len(missing)
         try:
             done = await self.client.complete(messages, QuoteFixes, validation_retries=1)
         except (OutputTruncated, ExtractionInvalid):
