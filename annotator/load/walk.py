@@ -17,7 +17,8 @@ from pathlib import Path
 
 from annotator.core.errors import InputError
 
-# written into every report.html; a file that carries it is this tool's output
+# render.report writes this into every report.html (kept equal by a test); a file that
+# carries it is this tool's output
 REPORT_MARKER = '<meta name="generator" content="annotate report">'
 _LEGACY_REPORT = ".claim{border:1px solid #ddd;border-radius:6px;padding:.6em 1em"
 _OWN_SCHEMA = b"schema: annotator/"
