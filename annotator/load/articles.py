@@ -248,17 +248,17 @@ def _load_jsonl(text: str, rel: str, stem: str, result: LoadResult) -> list[tupl
         where = f"{rel}:{lineno}"
         row, problem = parse_json_row(line)
         if problem is not None:
-            result.errors.append(InputError(where, f"{problem}; row skipped"))
+            result.errors.append(InputError(where, f"{problem}"))
             continue
         body = row.get("text") if isinstance(row, dict) else None
         if not isinstance(body, str) or not body.strip():
-            result.errors.append(InputError(where, "row has no non-empty 'text' field; skipped"))
+            result.errors.append(InputError(where, "row has no non-empty 'text' field"))
             continue
         raw_id = row.get("id") if isinstance(row, dict) else None
         rid = f"{stem}-{lineno}" if raw_id in (None, "") else str(raw_id)
         if not _encodable(body) or not _encodable(rid):
             result.errors.append(
-                InputError(where, "text is not valid Unicode (a lone surrogate); row skipped")
+                InputError(where, "text is not valid Unicode (a lone surrogate)")
             )
             continue
         rows.append((rid, where, body))
