@@ -7,7 +7,6 @@ are pure and take plain lists, so they are tested without any data file.
 
 from __future__ import annotations
 
-import json
 from collections import Counter
 from collections.abc import Awaitable, Callable, Iterable, Sequence
 from dataclasses import asdict, dataclass, field

@@ -55,9 +55,9 @@ def test_sigint_keeps_ownership_and_earlier_rows(articles_dir: Path, tmp_path: P
     articles = out / "data" / "articles"
     assert annotate("run", str(articles_dir), "-o", str(out)).returncode == 0  # rules
     with FakeChatServer(LLM_FIXTURES, latency=0.8) as server:
+        args = [*llm_args(server), "--concurrency", "1", "-q"]
         proc = subprocess.Popen(
-            [*ANNOTATE, "run", str(articles_dir), "-o", str(out), *llm_args(server)]
-            + ["--concurrency", "1", "-q"],
+            [*ANNOTATE, "run", str(articles_dir), "-o", str(out), *args],
             cwd=ROOT,
             env=subprocess_env(),
             stdout=subprocess.DEVNULL,
@@ -117,9 +117,7 @@ def test_forged_quotes_are_regrounded_in_run_and_reconcile(
         proc = annotate(*args)
         assert proc.returncode == 0, proc.stderr
         event = load_yaml((out / "data" / "event.yaml").read_text("utf-8"))
-        prov = {
-            (p["article"], p["claim"]): p for c in event["claims"] for p in c["provenance"]
-        }
+        prov = {(p["article"], p["claim"]): p for c in event["claims"] for p in c["provenance"]}
         forged, stretched = prov[(A4, "c1")], prov[(A4, "c2")]
         assert forged["span"] is None and forged.get("grounding") in (None, "none")
         assert stretched["span"] != [113, 99999]

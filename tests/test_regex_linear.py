@@ -14,7 +14,6 @@ import pkgutil
 import re
 import time
 from collections.abc import Iterator
-from pathlib import Path
 from typing import Any
 
 import pytest

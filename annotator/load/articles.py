@@ -10,9 +10,9 @@ import hashlib
 import json
 import re
 import unicodedata
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
-from collections.abc import Sequence
 from pathlib import Path
 
 from annotator.core.errors import InputError
@@ -257,9 +257,7 @@ def _load_jsonl(text: str, rel: str, stem: str, result: LoadResult) -> list[tupl
         raw_id = row.get("id") if isinstance(row, dict) else None
         rid = f"{stem}-{lineno}" if raw_id in (None, "") else str(raw_id)
         if not _encodable(body) or not _encodable(rid):
-            result.errors.append(
-                InputError(where, "text is not valid Unicode (a lone surrogate)")
-            )
+            result.errors.append(InputError(where, "text is not valid Unicode (a lone surrogate)"))
             continue
         rows.append((rid, where, body))
     return rows

@@ -60,8 +60,8 @@ def previous_manifest(path: Path) -> PreviousManifest:
     ):
         return PreviousManifest()
     rows = [r for r in data.get("articles") or [] if isinstance(r, dict)]
-    run = data.get("run") if isinstance(data.get("run"), dict) else {}
-    resolved = run.get("input_resolved")
+    run = data.get("run")
+    resolved = run.get("input_resolved") if isinstance(run, dict) else None
     return PreviousManifest(rows=rows, input_resolved=str(resolved) if resolved else None)
 
 

@@ -98,7 +98,9 @@ class RulesWorkerPool:
             kind, value = worker.conn.recv()
         except (EOFError, OSError) as exc:
             worker.stop()
-            raise AnnotatorError(f"rules worker process died: {exc or type(exc).__name__}") from None
+            raise AnnotatorError(
+                f"rules worker process died: {exc or type(exc).__name__}"
+            ) from None
         self._give_back(worker)
         if kind == "error":
             raise AnnotatorError(f"rules backend failed: {value}")

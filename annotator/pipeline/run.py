@@ -330,9 +330,7 @@ class RecordOutputs:
             return None
         checked, changed = reground_record(record, article.text)
         note = f"; {changed} quote(s) re-grounded against the text" if changed else ""
-        self.notices.append(
-            f"kept hand-edited {path.name} (use --force to overwrite){note}"
-        )
+        self.notices.append(f"kept hand-edited {path.name} (use --force to overwrite){note}")
         return checked
 
     def write(self, aid: str, record: ArticleAnnotation) -> tuple[str, str]:
@@ -366,14 +364,12 @@ def _load_kept_record(path: Path, data: bytes) -> ArticleAnnotation:
         raise RecordError(str(path), "", f"unreadable: {' '.join(str(exc).split())}") from None
 
 
-def write_event_outputs(
-    plan: RunPlan, records: dict[str, ArticleAnnotation]
-) -> EventSummary:
+def write_event_outputs(plan: RunPlan, records: dict[str, ArticleAnnotation]) -> EventSummary:
     """Reconcile the records into event.yaml and render report.html."""
+    from annotator.core.yamlio import atomic_write_text
     from annotator.reconcile.summary import reconcile
     from annotator.records.store import write_event_summary
     from annotator.render.report import render_report
-    from annotator.core.yamlio import atomic_write_text
 
     ordered = [records[k] for k in sorted(records)]
     summary = reconcile(ordered)

@@ -23,7 +23,12 @@ from annotator.reconcile.summary import paused_gc
 _DUMP_CHUNK = 256  # list items per YAML dump call (bounds the node graph in memory)
 
 # `schema` prefixes of the other documents annotate writes; such files are not records
-_OTHER_DOCUMENTS = ("annotator/event-summary/", "annotator/gold-", "annotator/run-manifest", "annotator/manifest")
+_OTHER_DOCUMENTS = (
+    "annotator/event-summary/",
+    "annotator/gold-",
+    "annotator/run-manifest",
+    "annotator/manifest",
+)
 
 
 def record_paths(directory: Path) -> list[Path]:

@@ -58,7 +58,9 @@ B_TAIL = re.compile(
     r",\s+(?:according\s+to|citing|calling|disputing|[a-z]+ing)\b|(?<!\s)\s++in\s+remarks\b|"
     r",?(?<!\s)\s++in\s+an?\s+(?:interview|statement|email|post|address)\b"
 )
-ACCORDING_PHRASE = re.compile(r",?(?<!\s)\s*+\b[Aa]ccording\s+to\s+[^,.;:“”\"]{2,80}(?:,|(?=[.;:]|$))")
+ACCORDING_PHRASE = re.compile(
+    r",?(?<!\s)\s*+\b[Aa]ccording\s+to\s+[^,.;:“”\"]{2,80}(?:,|(?=[.;:]|$))"
+)
 AND_THAT = re.compile(r",?(?<!\s)\s++and\s+that\b,?\s*")
 # What may stand between a verb (plus its object) and "that": time, place, medium.
 TO_THAT = re.compile(

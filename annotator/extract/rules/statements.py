@@ -150,7 +150,10 @@ def flip_negation(s: str) -> tuple[str, bool]:
         or "," in subject
         or not re.match(r"[A-Z]|(?:he|she|they)\b", subject)
         or _FIRST_PERSON.match(subject)
-        or re.match(r"(?:(?<![\w’'-])[\w’'-]++\s+){0,2}?(?:any|anything|anyone|yet|either|ever|only)\b", after)
+        or re.match(
+            r"(?:(?<![\w’'-])[\w’'-]++\s+){0,2}?(?:any|anything|anyone|yet|either|ever|only)\b",
+            after,
+        )
     ):
         return s, False
     if m.group("aux"):
