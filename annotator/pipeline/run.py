@@ -20,7 +20,6 @@ from typing import Any
 from annotator.core.errors import AnnotatorError, EndpointError, UsageError
 from annotator.core.models import ArticleAnnotation, EventSummary
 from annotator.core.settings import EndpointConfig
-from annotator.core.yamlio import dump_yaml, load_yaml
 from annotator.load.articles import MAX_FILE_BYTES, Article, LoadResult, load_articles, safe_id
 from annotator.pipeline.backends import LLMBackend, RulesBackend, make_backend
 from annotator.pipeline.manifest import (
@@ -28,11 +27,10 @@ from annotator.pipeline.manifest import (
     previous_manifest,
     write_manifest,
 )
-from annotator.pipeline.ownership import OwnershipLog, move_aside, orphan_records
+from annotator.pipeline.ownership import RecordOutputs
 from annotator.pipeline.progress import NoProgress, ProgressSink
 from annotator.pipeline.rules_worker import DEFAULT_TARGET
 from annotator.records.build import build_record
-from annotator.records.verify import reground_record
 
 RULES_BUDGET_SECONDS = 60.0
 
@@ -115,7 +113,7 @@ async def run_pipeline(opts: RunOptions, progress: ProgressSink | None = None) -
         return result  # nothing could be read: nothing is written (the CLI says why)
     previous = previous_manifest(plan.manifest_path)
     outputs = RecordOutputs(plan.articles_dir, opts.force, previous.output_hashes)
-    result.notices.extend(outputs.retire_orphans(plan))
+    result.notices.extend(outputs.retire_orphans({a.id for a in plan.loaded.articles}))
     started = datetime.now(UTC)
     backend = await make_backend(opts)
     records: dict[str, ArticleAnnotation] = {}
@@ -286,82 +284,6 @@ def _duplicate_rows(article: Article, dups: list[Article]) -> list[ArticleStatus
         )
         for d in dups
     ]
-
-
-class RecordOutputs:
-    """The record files of one run folder: write the tool's own, keep a person's edits."""
-
-    def __init__(self, articles_dir: Path, force: bool, legacy: dict[str, str]) -> None:
-        self.dir = articles_dir
-        self.force = force
-        self.log = OwnershipLog(articles_dir, legacy)
-        self.notices: list[str] = []
-
-    def path(self, aid: str) -> Path:
-        return self.dir / f"{aid}.yaml"
-
-    def retire_orphans(self, plan: RunPlan) -> list[str]:
-        ids = {a.id for a in plan.loaded.articles}
-        notices = []
-        for orphan in orphan_records(self.dir, ids):
-            moved = move_aside(orphan)
-            notices.append(
-                f"moved {orphan.name} to {moved.parent.name}/: its input is no longer in "
-                "the input folder"
-            )
-        return notices
-
-    def kept_edit(self, article: Article) -> ArticleAnnotation | None:
-        """The person-edited record to keep for this article, re-grounded; None when the
-        tool should (re)write it. An edit of an older text is moved aside."""
-        path = self.path(article.id)
-        if self.force or not path.is_file():
-            return None
-        data = path.read_bytes()
-        if self.log.owns(article.id, data):
-            return None
-        record = _load_kept_record(path, data)
-        if record.article.sha256 != article.sha256:
-            moved = move_aside(path)
-            self.notices.append(
-                f"moved hand-edited {path.name} to {moved.parent.name}/: its article "
-                f"{article.path} changed since; annotated afresh"
-            )
-            return None
-        checked, changed = reground_record(record, article.text)
-        note = f"; {changed} quote(s) re-grounded against the text" if changed else ""
-        self.notices.append(f"kept hand-edited {path.name} (use --force to overwrite){note}")
-        return checked
-
-    def write(self, aid: str, record: ArticleAnnotation) -> tuple[str, str]:
-        """(output status, sha256 of the bytes on disk)."""
-        data = dump_yaml(record.to_yaml_dict()).encode("utf-8")
-        path = self.path(aid)
-        if path.is_file() and path.read_bytes() == data:
-            self.log.record(aid, _sha(data))
-            return "unchanged", _sha(data)
-        return "written", self.log.write(path, aid, data)
-
-
-def _sha(data: bytes) -> str:
-    from annotator.pipeline.ownership import sha256_bytes
-
-    return sha256_bytes(data)
-
-
-def _load_kept_record(path: Path, data: bytes) -> ArticleAnnotation:
-    from pydantic import ValidationError
-
-    from annotator.core.errors import RecordError
-
-    try:
-        return ArticleAnnotation.model_validate(load_yaml(data.decode("utf-8")))
-    except ValidationError as exc:
-        err = exc.errors()[0]
-        where = ".".join(str(p) for p in err["loc"])
-        raise RecordError(str(path), where, f"{err['msg']} (hand-edited file kept)") from None
-    except Exception as exc:
-        raise RecordError(str(path), "", f"unreadable: {' '.join(str(exc).split())}") from None
 
 
 def write_event_outputs(plan: RunPlan, records: dict[str, ArticleAnnotation]) -> EventSummary:
