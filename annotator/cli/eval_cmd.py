@@ -87,7 +87,9 @@ def eval_stance(
         raise UsageError(f"unknown --backend {backend!r}; use rules or llm")
     if mode not in MODES:
         raise UsageError(f"unknown --mode {mode!r}; use one of {', '.join(MODES)}")
-    rows = read_rows(file, limit)
+    rows = read_rows(
+        file, limit, on_bad_row=lambda e: typer.echo(f"annotate: skipped row {e}", err=True)
+    )
     label_set = parse_labels(labels) if labels else default_labels(rows)
     unrelated = "unrelated" in label_set
     pairs = [(r.claim, r.text) for r in rows]
