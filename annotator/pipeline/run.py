@@ -263,6 +263,7 @@ class LLMBackend:
         self.mode = mode
         self.force = opts.force
         self.chunk_chars = opts.chunk_chars
+        self.concurrency = opts.concurrency
         self.notices: list[str] = []
         self.prompt = load_prompt(EXTRACT_PROMPT)
         self.requote = load_prompt(REQUOTE_PROMPT)
@@ -288,7 +289,9 @@ class LLMBackend:
             from annotator.extract.llm.client import StructuredClient
             from annotator.extract.llm.extract import LLMExtractor
 
-            self._client = StructuredClient(self.config, mode=self.mode)
+            self._client = StructuredClient(
+                self.config, mode=self.mode, concurrency=self.concurrency
+            )
             self._extractor = LLMExtractor(
                 self._client, self.prompt, self.requote, chunk_chars=self.chunk_chars
             )

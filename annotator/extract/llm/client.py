@@ -20,7 +20,8 @@ from typing import Any, Generic, TypeVar
 
 import instructor
 import openai
-from instructor.core.exceptions import IncompleteOutputException, InstructorRetryException
+from instructor.core.exceptions import IncompleteOutputException
+from openai.types.chat import ChatCompletion
 from pydantic import BaseModel
 from tenacity import (
     AsyncRetrying,
@@ -40,6 +41,7 @@ from annotator.core.errors import (
 )
 from annotator.core.models import Usage
 from annotator.core.settings import EndpointConfig
+from annotator.extract.llm.structured import PARSE_ERRORS, StructuredFormat
 
 # instructor logs every failed attempt at ERROR; with no handler configured Python would
 # print those to stderr. Our errors are reported once, by the caller, as one line.
@@ -125,7 +127,9 @@ def backoff_wait(state: RetryCallState) -> float:
 class StructuredClient:
     """Structured-output calls (pydantic in, pydantic out) against one endpoint and mode."""
 
-    def __init__(self, config: EndpointConfig, *, mode: str | None = None) -> None:
+    def __init__(
+        self, config: EndpointConfig, *, mode: str | None = None, concurrency: int = 8
+    ) -> None:
         self.config = config
         chosen = mode or config.mode
         self.mode = "tools" if chosen == "auto" else chosen
@@ -134,8 +138,33 @@ class StructuredClient:
             api_key=config.api_key,
             max_retries=0,
             timeout=config.timeout,
+            http_client=_pooled_http_client(concurrency, config.timeout),
         )
-        self._instructor = instructor.from_openai(self._openai, mode=INSTRUCTOR_MODES[self.mode])
+        self._formats: dict[type[BaseModel], StructuredFormat[Any]] = {}
+
+    def structured_format(self, response_model: type[T]) -> StructuredFormat[T]:
+        """The request template and parser for a response model, built once per client."""
+        fmt = self._formats.get(response_model)
+        if fmt is None:
+            fmt = StructuredFormat(response_model, INSTRUCTOR_MODES[self.mode])
+            self._formats[response_model] = fmt
+        return fmt
+
+    def request_body(
+        self, messages: list[dict[str, Any]], response_model: type[BaseModel]
+    ) -> dict[str, Any]:
+        """The exact chat-completions body `complete` sends first (for batch files)."""
+        return self.structured_format(response_model).body(messages, **self._params(None))
+
+    def _params(self, max_tokens: int | None) -> dict[str, Any]:
+        model = self.config.model
+        if not model:
+            raise EndpointError("no model name: pass --model or set ANNOTATE_MODEL")
+        budget = max_tokens if max_tokens is not None else self.config.max_tokens
+        params: dict[str, Any] = {"model": model, "temperature": self.config.temperature}
+        if budget:
+            params["max_tokens"] = budget
+        return params
 
     async def aclose(self) -> None:
         await self._openai.close()
@@ -152,49 +181,40 @@ class StructuredClient:
         max_tokens: int | None = None,
         validation_retries: int = 1,
     ) -> Completion[T]:
-        """One structured call, retried on transport faults; raises an EndpointError."""
-        model = self.config.model
-        if not model:
-            raise EndpointError("no model name: pass --model or set ANNOTATE_MODEL")
-        budget = max_tokens if max_tokens is not None else self.config.max_tokens
-        kwargs: dict[str, Any] = {"temperature": self.config.temperature}
-        if budget:
-            kwargs["max_tokens"] = budget
-        attempts = 0
+        """One structured call, retried on transport faults and re-asked (up to
+        `validation_retries` times) with the validation error; raises an EndpointError."""
+        fmt = self.structured_format(response_model)
+        body = fmt.body(messages, **self._params(max_tokens))
+        return await self.complete_body(body, fmt, validation_retries=validation_retries)
 
-        async def call() -> tuple[T, Any]:
+    async def complete_body(
+        self,
+        body: dict[str, Any],
+        fmt: StructuredFormat[T],
+        *,
+        validation_retries: int = 1,
+        first_answer: ChatCompletion | None = None,
+    ) -> Completion[T]:
+        """Send a prepared body; `first_answer` is an answer already obtained for it (a
+        batch result), which is validated first and re-asked live like a live answer."""
+        budget = body.get("max_tokens")
+        attempts = 0
+        usage = Usage()
+        error: Exception | None = None
+        last: ChatCompletion | None = None
+        raw: ChatCompletion | None = first_answer
+
+        async def post() -> ChatCompletion:
             nonlocal attempts
             attempts += 1
+            return await self._openai.post("/chat/completions", body=body, cast_to=ChatCompletion)
+
+        for _ in range(validation_retries + 1):
+            if raw is None:
+                raw = await self._call_with_retries(post)
+            usage = usage + _usage(raw)
             try:
-                return await self._instructor.chat.completions.create_with_completion(
-                    model=model,
-                    messages=messages,  # type: ignore[arg-type]
-                    response_model=response_model,
-                    max_retries=validation_retries,
-                    **kwargs,
-                )
-            except InstructorRetryException as exc:
-                cause = exc.__cause__
-                if cause is not None and (
-                    is_transient(cause) or isinstance(cause, openai.APIStatusError)
-                ):
-                    raise cause from None
-                if budget and _hit_token_limit(exc.last_completion, budget):
-                    # some servers (llama-cpp-python) say finish_reason "tool_calls" even
-                    # when the call was cut at max_tokens: the token count tells
-                    raise OutputTruncated(
-                        f"model output reached the token limit ({budget} tokens) and did "
-                        "not parse; not used",
-                        attempts=attempts,
-                        endpoint=self.config.base_url,
-                    ) from None
-                raise ExtractionInvalid(
-                    f"model output did not match the {response_model.__name__} schema after "
-                    f"{exc.n_attempts} attempt(s) in mode {self.mode!r}: "
-                    f"{self._clean(str(cause or exc))[:300]}",
-                    attempts=attempts,
-                    endpoint=self.config.base_url,
-                ) from None
+                value = fmt.parse(raw)
             except IncompleteOutputException:
                 raise OutputTruncated(
                     f"model output was cut at the token limit ({budget} tokens) "
@@ -202,14 +222,35 @@ class StructuredClient:
                     attempts=attempts,
                     endpoint=self.config.base_url,
                 ) from None
-
-        value, raw = await self._call_with_retries(call)
-        return Completion(
-            value=value,
-            usage=_usage(raw),
+            except PARSE_ERRORS as exc:
+                error, last = exc, raw
+                body, raw = fmt.reask(body, raw, exc), None
+                continue
+            return Completion(
+                value=value,
+                usage=usage,
+                attempts=attempts,
+                model=getattr(raw, "model", None) or body.get("model"),
+                finish_reason=_finish_reason(raw),
+            )
+        if budget and (
+            _finish_reason(last) == "length" or usage.completion_tokens >= budget
+        ):
+            # some servers (llama-cpp-python) say finish_reason "tool_calls" even
+            # when the call was cut at max_tokens: the token count (of all attempts,
+            # as instructor counted it) tells
+            raise OutputTruncated(
+                f"model output reached the token limit ({budget} tokens) and did "
+                "not parse; not used",
+                attempts=attempts,
+                endpoint=self.config.base_url,
+            )
+        raise ExtractionInvalid(
+            f"model output did not match the {fmt.response_model.__name__} schema after "
+            f"{validation_retries + 1} attempt(s) in mode {self.mode!r}: "
+            f"{self._clean(str(error))[:300]}",
             attempts=attempts,
-            model=getattr(raw, "model", None) or model,
-            finish_reason=_finish_reason(raw),
+            endpoint=self.config.base_url,
         )
 
     async def _call_with_retries(self, fn: Any) -> Any:
@@ -283,6 +324,18 @@ class StructuredClient:
         )
 
 
+def _pooled_http_client(concurrency: int, timeout: float) -> Any:
+    """An HTTP client whose pool keeps one live connection per request in flight, so a
+    run at high concurrency reuses connections instead of opening new ones."""
+    default = openai.DEFAULT_CONNECTION_LIMITS
+    size = max(1, concurrency)
+    limits = type(default)(
+        max_connections=max(size, default.max_connections or 0),
+        max_keepalive_connections=max(size, default.max_keepalive_connections or 0),
+    )
+    return openai.DefaultAsyncHttpxClient(limits=limits, timeout=timeout)
+
+
 def _error_detail(exc: openai.APIStatusError) -> str:
     body = exc.body
     if isinstance(body, dict):
@@ -310,13 +363,6 @@ def _usage(raw: Any) -> Usage:
         completion_tokens=int(getattr(u, "completion_tokens", 0) or 0),
         total_tokens=int(getattr(u, "total_tokens", 0) or 0),
     )
-
-
-def _hit_token_limit(completion: Any, budget: int) -> bool:
-    if _finish_reason(completion) == "length":
-        return True
-    used = getattr(getattr(completion, "usage", None), "completion_tokens", None)
-    return isinstance(used, int) and used >= budget
 
 
 def _finish_reason(raw: Any) -> str | None:
