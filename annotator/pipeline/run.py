@@ -115,6 +115,7 @@ async def run_pipeline(opts: RunOptions, progress: ProgressSink | None = None) -
                 extraction, info, attempts, cached = await backend.annotate(article)
             status.status = "cached" if cached else "annotated"
             status.attempts = attempts
+            status.batch = getattr(backend, "batches", {}).get(article.sha256)
             record = build_record(article, extraction, info, duplicates=[d.path for d in dups])
             status.claims = len(record.claims)
             status.grounding = _grounding_counts(record)
@@ -264,6 +265,8 @@ class LLMBackend:
         self.force = opts.force
         self.chunk_chars = opts.chunk_chars
         self.concurrency = opts.concurrency
+        self.answers: Any = None  # batch results looked up before a live call (batch.py)
+        self.batches: dict[str, str] = {}  # article sha256 -> batch(es) its answer came from
         self.notices: list[str] = []
         self.prompt = load_prompt(EXTRACT_PROMPT)
         self.requote = load_prompt(REQUOTE_PROMPT)
@@ -290,7 +293,7 @@ class LLMBackend:
             from annotator.extract.llm.extract import LLMExtractor
 
             self._client = StructuredClient(
-                self.config, mode=self.mode, concurrency=self.concurrency
+                self.config, mode=self.mode, concurrency=self.concurrency, answers=self.answers
             )
             self._extractor = LLMExtractor(
                 self._client, self.prompt, self.requote, chunk_chars=self.chunk_chars
@@ -306,6 +309,8 @@ class LLMBackend:
         if hit is not None:
             try:
                 extraction = Extraction.model_validate(hit["extraction"])
+                if hit.get("batch"):
+                    self.batches[article.sha256] = str(hit["batch"])
                 return extraction, self._info(hit), 0, True
             except (KeyError, ValueError):
                 pass  # a damaged entry is recomputed, never trusted

@@ -15,6 +15,7 @@ import asyncio
 import logging
 import random
 import time
+from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from typing import Any, Generic, TypeVar
 
@@ -49,6 +50,7 @@ logging.getLogger("instructor").addHandler(logging.NullHandler())
 logging.getLogger("instructor").propagate = False
 
 T = TypeVar("T", bound=BaseModel)
+AnswerSource = Callable[[dict[str, Any]], Awaitable[ChatCompletion | None]]
 
 INSTRUCTOR_MODES: dict[str, instructor.Mode] = {
     "tools": instructor.Mode.TOOLS,
@@ -128,7 +130,12 @@ class StructuredClient:
     """Structured-output calls (pydantic in, pydantic out) against one endpoint and mode."""
 
     def __init__(
-        self, config: EndpointConfig, *, mode: str | None = None, concurrency: int = 8
+        self,
+        config: EndpointConfig,
+        *,
+        mode: str | None = None,
+        concurrency: int = 8,
+        answers: AnswerSource | None = None,
     ) -> None:
         self.config = config
         chosen = mode or config.mode
@@ -141,6 +148,18 @@ class StructuredClient:
             http_client=_pooled_http_client(concurrency, config.timeout),
         )
         self._formats: dict[type[BaseModel], StructuredFormat[Any]] = {}
+        # answers obtained elsewhere (batch results), looked up by request body before
+        # any request is sent; it may raise to stop the call (e.g. no live calls allowed)
+        self.answers = answers
+
+    @property
+    def api(self) -> Any:
+        """The underlying openai client (Files and Batches APIs, see batch_api.py)."""
+        return self._openai
+
+    async def with_retries(self, fn: Callable[[], Awaitable[Any]]) -> Any:
+        """Run an API call under this client's transport retries and error messages."""
+        return await self._call_with_retries(fn)
 
     def structured_format(self, response_model: type[T]) -> StructuredFormat[T]:
         """The request template and parser for a response model, built once per client."""
@@ -193,19 +212,22 @@ class StructuredClient:
         fmt: StructuredFormat[T],
         *,
         validation_retries: int = 1,
-        first_answer: ChatCompletion | None = None,
     ) -> Completion[T]:
-        """Send a prepared body; `first_answer` is an answer already obtained for it (a
-        batch result), which is validated first and re-asked live like a live answer."""
+        """Send a prepared body; re-ask with the validation error when the answer does not
+        fit the schema (also when the answer came from `answers`, a batch result)."""
         budget = body.get("max_tokens")
         attempts = 0
         usage = Usage()
         error: Exception | None = None
         last: ChatCompletion | None = None
-        raw: ChatCompletion | None = first_answer
+        raw: ChatCompletion | None = None
 
         async def post() -> ChatCompletion:
             nonlocal attempts
+            if self.answers is not None:
+                known = await self.answers(body)
+                if known is not None:
+                    return known
             attempts += 1
             return await self._openai.post("/chat/completions", body=body, cast_to=ChatCompletion)
 
@@ -233,9 +255,7 @@ class StructuredClient:
                 model=getattr(raw, "model", None) or body.get("model"),
                 finish_reason=_finish_reason(raw),
             )
-        if budget and (
-            _finish_reason(last) == "length" or usage.completion_tokens >= budget
-        ):
+        if budget and (_finish_reason(last) == "length" or usage.completion_tokens >= budget):
             # some servers (llama-cpp-python) say finish_reason "tool_calls" even
             # when the call was cut at max_tokens: the token count (of all attempts,
             # as instructor counted it) tells

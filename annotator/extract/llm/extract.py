@@ -4,7 +4,7 @@ re-ask for the quotes that grounding could not find in the text."""
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 from annotator.core.errors import ExtractionInvalid, OutputTruncated
 from annotator.core.models import Usage
@@ -74,10 +74,18 @@ class LLMExtractor:
         await self._requote(article, outcome)
         return outcome
 
-    async def _extract_chunk(self, article: Article, chunk: str, out: ExtractionOutcome) -> None:
-        messages = self.prompt.render(
+    def first_requests(self, article: Article) -> list[list[dict[str, Any]]]:
+        """The messages of the first call for each part of the article: what `extract`
+        sends before any re-ask (written to batch files)."""
+        return [self._messages(article, c) for c in split_text(article.text, self.chunk_chars)]
+
+    def _messages(self, article: Article, chunk: str) -> list[dict[str, Any]]:
+        return self.prompt.render(
             article=chunk, title=article.title or "unknown", outlet=article.outlet or "unknown"
         )
+
+    async def _extract_chunk(self, article: Article, chunk: str, out: ExtractionOutcome) -> None:
+        messages = self._messages(article, chunk)
         try:
             done = await self.client.complete(messages, Extraction, validation_retries=2)
         except OutputTruncated:

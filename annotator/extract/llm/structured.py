@@ -12,9 +12,8 @@ every call.
 from __future__ import annotations
 
 import json
-from typing import Any, Generic, TypeVar
+from typing import Any, Generic, TypeVar, cast
 
-from instructor.core.exceptions import IncompleteOutputException
 from instructor.processing import response as instructor_response
 from openai.types.chat import ChatCompletion
 from pydantic import BaseModel, ValidationError
@@ -98,7 +97,7 @@ class StructuredFormat(Generic[T]):
             stream=False,
             is_async=True,
         )
-        return value  # type: ignore[no-any-return]
+        return value
 
     def reask(
         self, body: dict[str, Any], completion: ChatCompletion, error: Exception
@@ -114,8 +113,4 @@ def completion_from_json(data: dict[str, Any]) -> ChatCompletion:
     the lenient way the openai client builds the answers it receives."""
     from openai._models import construct_type
 
-    return construct_type(type_=ChatCompletion, value=data)  # type: ignore[no-any-return]
-
-
-def is_truncated_error(error: BaseException) -> bool:
-    return isinstance(error, IncompleteOutputException)
+    return cast(ChatCompletion, construct_type(type_=ChatCompletion, value=data))
