@@ -19,7 +19,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from annotator.core.errors import AnnotatorError, EndpointError
+from annotator.core.errors import AnnotatorError
 from annotator.core.settings import EndpointConfig
 from annotator.core.yamlio import atomic_write_text
 from annotator.extract.llm.batch_format import (
@@ -33,7 +33,6 @@ from annotator.load.articles import Article
 from annotator.pipeline.batch import (
     BatchJob,
     _endpoint,
-    article_key,
     articles_by_sha,
     backend_for,
     request_key,
@@ -102,16 +101,18 @@ async def collect(
         return None
 
     backend.answers = lookup
+
+    def batch_of(art: Article) -> str | None:
+        labels = {answers[c][0] for c in wanted.get(art.sha256, []) if c in answers}
+        return ", ".join(sorted(labels)) or None
+
+    backend.batch_of = batch_of
     sem = asyncio.Semaphore(max(1, concurrency))
 
     async def one(art: Article) -> None:
-        key = article_key(backend, art)
-        if backend.cache.get(key) is not None:
-            out.already += 1
-            return
         try:
             async with sem:
-                await backend.annotate(art)
+                _, _, _, cached = await backend.annotate(art)
         except AnswerPending:
             out.pending.append(art.id)
             return
@@ -120,20 +121,13 @@ async def collect(
             followups[cid] = (request_line(cid, exc.body), art)
             out.pending.append(art.id)
             return
-        except EndpointError as exc:
-            out.failed.append((art.path, " ".join(str(exc).split())))
-            return
         except AnnotatorError as exc:
             out.failed.append((art.path, " ".join(str(exc).split())))
             return
-        labels = sorted({answers[c][0] for c in wanted.get(art.sha256, []) if c in answers})
-        entry = backend.cache.get(key)
-        if entry is not None and labels:
-            entry["batch"] = ", ".join(labels)
-            await asyncio.to_thread(
-                backend.cache.put, key, {**backend.key_base, "article": art.sha256}, entry
-            )
-        out.annotated.append(art.id)
+        if cached:
+            out.already += 1
+        else:
+            out.annotated.append(art.id)
 
     todo = [articles[sha] for sha in sorted(wanted) if sha in articles]
     for sha in sorted(set(wanted) - set(articles)):

@@ -266,6 +266,7 @@ class LLMBackend:
         self.chunk_chars = opts.chunk_chars
         self.concurrency = opts.concurrency
         self.answers: Any = None  # batch results looked up before a live call (batch.py)
+        self.batch_of: Callable[[Article], str | None] | None = None  # for the cache entry
         self.batches: dict[str, str] = {}  # article sha256 -> batch(es) its answer came from
         self.notices: list[str] = []
         self.prompt = load_prompt(EXTRACT_PROMPT)
@@ -324,6 +325,8 @@ class LLMBackend:
             "chunks": outcome.chunks,
             "requoted": outcome.requoted,
         }
+        if self.batch_of is not None and (label := self.batch_of(article)):
+            value["batch"] = label
         await asyncio.to_thread(self.cache.put, key, fields, value)
         return outcome.extraction, self._info(value), outcome.attempts, False
 
