@@ -102,6 +102,12 @@ def test_prepare_submit_status_collect_run_equals_a_live_run(
     assert manifest["totals"]["cached"] == 5
     assert {row["batch"] for row in manifest["articles"]} == {"batch_1"}
     assert (run_dir / "report.html").exists()
+    said = ok(
+        annotate(
+            "batch", "prepare", str(articles_dir), "--out", str(batch_out), *endpoint(batch_server)
+        )
+    )
+    assert "0 requests for 0 articles (5 already cached)" in said  # cached: left out
     # the API key went in headers only
     assert "sk-test-batch" not in (run_dir / "batch" / "state.json").read_text("utf-8")
 
