@@ -99,8 +99,10 @@ def prepare(
         bool, typer.Option("--force", help="Start over even if a batch is not yet collected.")
     ] = False,
 ) -> None:
-    """Write OUT/<name>/batch/requests.jsonl: one request per article (or part of a long
-    article) that the cache cannot answer, custom_id = the request's cache key."""
+    """Write OUT/<name>/batch/requests.jsonl: one request per uncached article part.
+
+    Each line is the body a live run would send; custom_id is the request's cache key.
+    """
     from annotator.pipeline.batch import prepare as prepare_batch
     from annotator.pipeline.run import RunOptions
 
@@ -208,8 +210,10 @@ def collect(
     concurrency: ConcurrencyOption = 8,
     api_key_env: ApiKeyEnvOption = "OPENAI_API_KEY",
 ) -> None:
-    """Validate and ground the batch answers like live answers and fill the cache; then
-    `annotate run` completes from the cache."""
+    """Validate the batch answers like live answers and fill the cache.
+
+    Then `annotate run` completes from the cache with no model call.
+    """
     from annotator.pipeline.batch_collect import collect as collect_batch
 
     config = _saved_endpoint(run_dir, api_key_env, need_key=not results or live)
