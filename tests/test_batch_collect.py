@@ -231,3 +231,24 @@ def test_request_body_is_what_instructor_builds(mode: str, model: Any) -> None:
     )
     assert fmt.body(messages, **params) == expected
     assert json.dumps(fmt.body(messages, **params)) == json.dumps(fmt.body(messages, **params))
+
+
+def test_requests_split_over_files_and_batches(articles_dir: Path, tmp_path: Path) -> None:
+    out = tmp_path / "out"
+    with FakeBatchServer(LLM_FIXTURES, polls=0, shuffle_seed=3) as server:
+        cfg = config(server)
+        prepared = prepare(options(articles_dir, out, server), cfg, max_requests=2)
+        assert [p.name for p in prepared.files] == [
+            "requests.jsonl",
+            "requests-2.jsonl",
+            "requests-3.jsonl",
+        ]
+        assert [len(p.read_text().splitlines()) for p in prepared.files] == [2, 2, 1]
+        submitted = asyncio.run(submit(prepared.run_dir, cfg))
+        assert [e["batch_id"] for e in submitted] == ["batch_1", "batch_2", "batch_3"]
+        assert asyncio.run(submit(prepared.run_dir, cfg)) == []  # nothing twice
+        result = asyncio.run(collect(prepared.run_dir, cfg))
+        assert len(result.annotated) == 5 and result.failed == [] and result.unknown == 0
+        assert result.downloaded == ["batch_1", "batch_2", "batch_3"]
+        run = asyncio.run(run_pipeline(options(articles_dir, out, server)))
+        assert {s.batch for s in run.statuses} == {"batch_1", "batch_2", "batch_3"}

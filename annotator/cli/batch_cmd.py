@@ -225,7 +225,7 @@ def collect(
     for where, error in out.failed:
         _say(f"failed {where}: {error}")
     if out.unknown:
-        _say(f"ignored {out.unknown} result lines that are not requests of this run")
+        _say(f"ignored {out.unknown} result lines for requests not in this batch plan")
     for path in out.followup:
         _say(f"wrote follow-up requests {path}: submit them (or run them) and collect again")
     _say(

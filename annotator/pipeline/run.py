@@ -11,6 +11,7 @@ import asyncio
 import hashlib
 import time
 from collections.abc import Callable
+from concurrent.futures import Executor, ThreadPoolExecutor
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
@@ -96,6 +97,13 @@ async def run_pipeline(opts: RunOptions, progress: ProgressSink | None = None) -
             primaries[art.sha256] = art
 
     backend = await _make_backend(opts)
+    # Cache entries and records are written in threads, one per request in flight: with
+    # the default pool (6 threads on 2 cores) writes queue up at high concurrency and
+    # hold up the next request of their slot.
+    loop = asyncio.get_running_loop()
+    io = ThreadPoolExecutor(max_workers=max(8, opts.concurrency), thread_name_prefix="annotate-io")
+    if isinstance(backend, LLMBackend):
+        backend.io = io
     records: dict[str, ArticleAnnotation] = {}
     sem = asyncio.Semaphore(max(1, opts.concurrency))
     progress.start(len(primaries))
@@ -123,8 +131,8 @@ async def run_pipeline(opts: RunOptions, progress: ProgressSink | None = None) -
                 status.tokens = info.usage.model_dump()
             path = articles_dir / f"{article.id}.yaml"
             # file work in a thread: the event loop keeps sending requests meanwhile
-            status.output, kept, status.output_sha256 = await asyncio.to_thread(
-                _write_record, path, record, previous.get(article.id), opts.force
+            status.output, kept, status.output_sha256 = await loop.run_in_executor(
+                io, _write_record, path, record, previous.get(article.id), opts.force
             )
             records[article.id] = kept or record
         except EndpointError as exc:
@@ -162,6 +170,7 @@ async def run_pipeline(opts: RunOptions, progress: ProgressSink | None = None) -
     finally:
         progress.stop()
         await backend.aclose()
+        io.shutdown(wait=True)
         run = _run_info(opts, backend, started)
         write_manifest(
             manifest_path,
@@ -267,6 +276,7 @@ class LLMBackend:
         self.concurrency = opts.concurrency
         self.answers: Any = None  # batch results looked up before a live call (batch.py)
         self.batch_of: Callable[[Article], str | None] | None = None  # for the cache entry
+        self.io: Executor | None = None  # threads for cache writes (None: asyncio's default)
         self.batches: dict[str, str] = {}  # article sha256 -> batch(es) its answer came from
         self.notices: list[str] = []
         self.prompt = load_prompt(EXTRACT_PROMPT)
@@ -327,7 +337,9 @@ class LLMBackend:
         }
         if self.batch_of is not None and (label := self.batch_of(article)):
             value["batch"] = label
-        await asyncio.to_thread(self.cache.put, key, fields, value)
+        await asyncio.get_running_loop().run_in_executor(
+            self.io, self.cache.put, key, fields, value
+        )
         return outcome.extraction, self._info(value), outcome.attempts, False
 
     def _info(self, value: dict[str, Any]) -> AnnotationInfo:
