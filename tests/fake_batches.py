@@ -41,6 +41,7 @@ class FakeBatchServer(FakeChatServer):
         self.shuffle_seed = shuffle_seed
         self.batch_lock = threading.Lock()
         self.api_calls: list[str] = []
+        self.fail_batches = False  # end batches as "failed" (input rejected), no output
 
     # -- Files
     def add_file(self, data: bytes, filename: str, purpose: str) -> dict[str, Any]:
@@ -87,7 +88,13 @@ class FakeBatchServer(FakeChatServer):
                 return 404, {"error": {"message": f"no batch {bid!r}", "code": "not_found"}}
             if batch["status"] not in ("completed", "failed"):
                 batch["_polls"] += 1
-                if batch["_polls"] > self.polls:
+                if self.fail_batches:
+                    batch["status"] = "failed"
+                    batch["errors"] = {
+                        "object": "list",
+                        "data": [{"code": "invalid_request", "message": "model not found"}],
+                    }
+                elif batch["_polls"] > self.polls:
                     self._execute(batch)
                 else:
                     batch["status"] = "in_progress"

@@ -252,3 +252,21 @@ def test_requests_split_over_files_and_batches(articles_dir: Path, tmp_path: Pat
         assert result.downloaded == ["batch_1", "batch_2", "batch_3"]
         run = asyncio.run(run_pipeline(options(articles_dir, out, server)))
         assert {s.batch for s in run.statuses} == {"batch_1", "batch_2", "batch_3"}
+
+
+def test_a_failed_batch_is_reported_and_prepared_again(articles_dir: Path, tmp_path: Path) -> None:
+    out = tmp_path / "out"
+    with FakeBatchServer(LLM_FIXTURES, polls=0) as server:
+        cfg = config(server)
+        run_dir = prepare(options(articles_dir, out, server), cfg).run_dir
+        asyncio.run(submit(run_dir, cfg))
+        server.fail_batches = True
+        first = asyncio.run(collect(run_dir, cfg))
+        assert first.ended == ["batch_1 failed: model not found"]
+        assert len(first.pending) == 5 and first.annotated == []
+        server.fail_batches = False
+        again = prepare(options(articles_dir, out, server), cfg)  # allowed: nothing open
+        assert again.requests == 5
+        asyncio.run(submit(run_dir, cfg))
+        done = asyncio.run(collect(run_dir, cfg))
+        assert len(done.annotated) == 5 and done.downloaded == ["batch_2"]

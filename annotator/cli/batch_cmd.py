@@ -222,6 +222,11 @@ def collect(
     )
     for batch_id in out.unfinished:
         _say(f"batch {batch_id} is not finished: collect again later")
+    for ended in out.ended:
+        _say(
+            f"batch {ended}; its unanswered requests wait: `annotate batch prepare` again "
+            "writes them (and only them) to a new file"
+        )
     for where, error in out.failed:
         _say(f"failed {where}: {error}")
     if out.unknown:

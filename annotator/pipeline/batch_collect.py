@@ -51,6 +51,7 @@ class CollectResult:
     pending: list[str] = field(default_factory=list)  # waiting for batch answers
     followup: list[Path] = field(default_factory=list)  # new request files (no-live)
     unfinished: list[str] = field(default_factory=list)  # batches still running
+    ended: list[str] = field(default_factory=list)  # batches failed, expired or cancelled
     downloaded: list[str] = field(default_factory=list)  # batches downloaded now
     unknown: int = 0  # result lines whose custom_id is not one of this run's requests
     live_calls: int = 0
@@ -161,6 +162,9 @@ async def _download(job: BatchJob, config: EndpointConfig, out: CollectResult) -
             entry["downloaded"] = True
             job.save()
             out.downloaded.append(state.id)
+            if state.status != "completed":
+                detail = "; ".join(state.errors)[:300]
+                out.ended.append(f"{state.id} {state.status}" + (f": {detail}" if detail else ""))
         job.save()
     finally:
         await api.client.aclose()
