@@ -103,31 +103,54 @@ def run_cmd(data: Path, out: Path, base_url: str, concurrency: int) -> list[str]
     ]
 
 
+class TimedServer(FakeChatServer):
+    """The stub, noting when it sent its last answer (to split a run's wall time into
+    the request phase and the end of the run: reconcile, report, manifest, exit)."""
+
+    last_answer = 0.0
+
+    def answer(self, body: dict[str, Any]) -> tuple[int, dict[str, str], bytes]:
+        out = super().answer(body)
+        self.last_answer = time.perf_counter()
+        return out
+
+
+def timed_phases(args: list[str], server: TimedServer) -> tuple[float, float]:
+    """(wall time, time from start to the stub's last answer)."""
+    t0 = time.perf_counter()
+    wall = timed(args)
+    return wall, server.last_answer - t0
+
+
 def scaling(latency: float, levels: list[int], sizes: tuple[int, int] = (80, 400)) -> None:
     """Wall time and marginal cost per call at each concurrency."""
     small, large = sizes
-    with tempfile.TemporaryDirectory() as tmp, FakeChatServer(latency=latency) as server:
+    with tempfile.TemporaryDirectory() as tmp, TimedServer(latency=latency) as server:
         server.add_responder("Extraction", responder)
         for n in sizes:
             make_articles(Path(tmp) / f"data{n}", n)
         print(f"latency={latency}s sizes N={small},{large}; load average {_load()}")
         for c in levels:
-            walls = {}
+            walls, answered = {}, {}
             for n in sizes:
                 server.max_in_flight = 0
                 out = Path(tmp) / f"out_c{c}_n{n}"  # fresh output and cache: all calls live
-                walls[n] = timed(run_cmd(Path(tmp) / f"data{n}", out, server.base_url, c))
+                cmd = run_cmd(Path(tmp) / f"data{n}", out, server.base_url, c)
+                walls[n], answered[n] = timed_phases(cmd, server)
                 ideal = -(-n // c) * latency
                 print(
                     f"C={c:<4d} N={n:<4d} wall {walls[n]:6.2f}s  ideal ceil(N/C)*lat "
-                    f"{ideal:5.2f}s  max in flight {server.max_in_flight}"
+                    f"{ideal:5.2f}s  last answer at {answered[n]:6.2f}s  "
+                    f"max in flight {server.max_in_flight}"
                 )
-            slope = (walls[large] - walls[small]) / (large - small)
             ideal_slope = (-(-large // c) - -(-small // c)) * latency / (large - small)
-            print(
-                f"C={c:<4d} marginal cost per call {1000 * slope:6.2f} ms; ideal "
-                f"{1000 * ideal_slope:6.2f} ms; over ideal {100 * (slope / ideal_slope - 1):+.1f}%"
-            )
+            for what, times in (("wall", walls), ("to last answer", answered)):
+                slope = (times[large] - times[small]) / (large - small)
+                print(
+                    f"C={c:<4d} marginal cost per call ({what}) {1000 * slope:6.2f} ms; ideal "
+                    f"{1000 * ideal_slope:6.2f} ms; over ideal "
+                    f"{100 * (slope / ideal_slope - 1):+.1f}%"
+                )
 
 
 def _load() -> str:
