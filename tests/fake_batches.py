@@ -16,6 +16,7 @@ import contextlib
 import json
 import random
 import threading
+import uuid
 from email.parser import BytesParser
 from email.policy import default as default_policy
 from http.server import BaseHTTPRequestHandler
@@ -202,3 +203,34 @@ def _multipart(content_type: str, raw: bytes) -> dict[str, tuple[bytes, str | No
             payload = part.get_payload(decode=True) or b""
             fields[str(name)] = (payload, part.get_filename())
     return fields
+
+
+def vllm_line(custom_id: str, completion: dict[str, Any] | None, error: str | None) -> str:
+    """One line as vllm/entrypoints/openai/run_batch.py writes it (BatchRequestOutput)."""
+    if completion is None:
+        response = {
+            "status_code": 400,
+            "request_id": f"vllm-batch-{uuid.uuid4().hex}",
+            "body": None,
+        }
+    else:
+        choice = completion["choices"][0]
+        choice["message"]["tool_calls"][0]["index"] = 0
+        choice["message"]["reasoning_content"] = None
+        choice.update(logprobs=None, stop_reason=None, finish_reason="tool_calls")
+        completion.update(
+            prompt_logprobs=None, kv_transfer_params=None, id=f"chatcmpl-{uuid.uuid4().hex}"
+        )
+        completion["usage"]["prompt_tokens_details"] = None
+        response = {
+            "status_code": 200,
+            "request_id": f"vllm-batch-{uuid.uuid4().hex}",
+            "body": completion,
+        }
+    line = {
+        "id": f"vllm-{uuid.uuid4().hex}",
+        "custom_id": custom_id,
+        "response": response,
+        "error": error,
+    }
+    return json.dumps(line)

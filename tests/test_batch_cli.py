@@ -16,7 +16,7 @@ import pytest
 
 from annotator.core.yamlio import load_yaml
 from tests.conftest import LLM_FIXTURES, ROOT, subprocess_env
-from tests.fake_batches import FakeBatchServer
+from tests.fake_batches import FakeBatchServer, vllm_line
 
 ANNOTATE = [sys.executable, "-m", "annotator"]
 
@@ -145,3 +145,27 @@ def test_killed_collect_can_be_run_again(
     before = len(batch_server.chat_requests())
     ok(annotate("run", str(articles_dir), "--out", str(out), *endpoint(batch_server), "-q"))
     assert len(batch_server.chat_requests()) == before
+
+
+def test_collect_results_from_vllm_run_batch(
+    articles_dir: Path, tmp_path: Path, batch_server: FakeBatchServer
+) -> None:
+    out = tmp_path / "out"
+    ok(annotate("batch", "prepare", str(articles_dir), "--out", str(out), *endpoint(batch_server)))
+    run_dir = out / "data"
+    requests = [
+        json.loads(x) for x in (run_dir / "batch" / "requests.jsonl").read_text().splitlines()
+    ]
+    lines = [
+        vllm_line(r["custom_id"], json.loads(batch_server.answer(r["body"])[2]), None)
+        for r in requests[1:]
+    ]
+    lines.append(vllm_line(requests[0]["custom_id"], None, "CUDA out of memory"))
+    results = tmp_path / "results.jsonl"
+    results.write_text("\n".join(lines) + "\n", encoding="utf-8")
+    proc = annotate("batch", "collect", str(run_dir), "--results", str(results), "--no-live")
+    assert proc.returncode == 1  # one article failed: reported, the others collected
+    assert "failed 000_76eae113c55e03b6.txt: batch results." in proc.stderr
+    assert "HTTP 400: CUDA out of memory" in proc.stderr
+    assert "wrote follow-up requests" in proc.stderr and "0 live calls" in proc.stderr
+    assert batch_server.chat_requests() == []

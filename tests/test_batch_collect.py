@@ -5,7 +5,6 @@ from __future__ import annotations
 
 import asyncio
 import json
-import uuid
 from pathlib import Path
 from typing import Any
 
@@ -21,7 +20,7 @@ from annotator.pipeline.batch import prepare, status, submit
 from annotator.pipeline.batch_collect import collect
 from annotator.pipeline.run import RunOptions, run_pipeline
 from tests.conftest import LLM_FIXTURES
-from tests.fake_batches import FakeBatchServer
+from tests.fake_batches import FakeBatchServer, vllm_line
 
 
 def config(server: FakeBatchServer) -> EndpointConfig:
@@ -116,37 +115,6 @@ def test_no_live_writes_a_follow_up_batch(articles_dir: Path, tmp_path: Path) ->
         assert all(s.status == "cached" for s in run.statuses)
         manifest = load_yaml((run_dir / "manifest.yaml").read_text("utf-8"))
         assert any("batch_2" in row["batch"] for row in manifest["articles"])
-
-
-def vllm_line(custom_id: str, completion: dict[str, Any] | None, error: str | None) -> str:
-    """One line as vllm/entrypoints/openai/run_batch.py writes it (BatchRequestOutput)."""
-    if completion is None:
-        response = {
-            "status_code": 400,
-            "request_id": f"vllm-batch-{uuid.uuid4().hex}",
-            "body": None,
-        }
-    else:
-        choice = completion["choices"][0]
-        choice["message"]["tool_calls"][0]["index"] = 0
-        choice["message"]["reasoning_content"] = None
-        choice.update(logprobs=None, stop_reason=None, finish_reason="tool_calls")
-        completion.update(
-            prompt_logprobs=None, kv_transfer_params=None, id=f"chatcmpl-{uuid.uuid4().hex}"
-        )
-        completion["usage"]["prompt_tokens_details"] = None
-        response = {
-            "status_code": 200,
-            "request_id": f"vllm-batch-{uuid.uuid4().hex}",
-            "body": completion,
-        }
-    line = {
-        "id": f"vllm-{uuid.uuid4().hex}",
-        "custom_id": custom_id,
-        "response": response,
-        "error": error,
-    }
-    return json.dumps(line)
 
 
 def test_collect_results_file_in_vllm_run_batch_format(articles_dir: Path, tmp_path: Path) -> None:
