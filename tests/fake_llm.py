@@ -97,6 +97,12 @@ def strict_schema_problem(schema: Any, where: str = "()") -> str | None:
     return None
 
 
+class _Server(ThreadingHTTPServer):
+    # socketserver's default listen backlog is 5: a client opening 64 connections at
+    # once would see resets and SYN retransmits (1 s each) that a real server does not cause
+    request_queue_size = 1024
+
+
 @dataclass
 class Fault:
     kind: str
@@ -228,7 +234,7 @@ class FakeChatServer:
         self._lock = threading.Lock()
         self.in_flight = 0
         self.max_in_flight = 0
-        self._httpd = ThreadingHTTPServer(("127.0.0.1", port), self._handler_class())
+        self._httpd = _Server(("127.0.0.1", port), self._handler_class())
         self._httpd.daemon_threads = True
         self._thread = threading.Thread(target=self._httpd.serve_forever, daemon=True)
 
@@ -442,6 +448,9 @@ class FakeChatServer:
 
         class Handler(BaseHTTPRequestHandler):
             protocol_version = "HTTP/1.1"
+            # headers and body go out in separate writes: with Nagle's algorithm on, the
+            # body would wait for the client's delayed ACK (~40 ms per request)
+            disable_nagle_algorithm = True
 
             def log_message(self, format: str, *args: Any) -> None:
                 pass

@@ -5,6 +5,8 @@ with a per-article time budget; `llm` asks the endpoint through the response cac
 from __future__ import annotations
 
 import asyncio
+from collections.abc import Callable
+from concurrent.futures import Executor
 from datetime import UTC, datetime
 from typing import TYPE_CHECKING, Any
 
@@ -57,6 +59,11 @@ class LLMBackend:
         self.mode = mode
         self.force = opts.force
         self.chunk_chars = opts.chunk_chars
+        self.concurrency = opts.concurrency
+        self.answers: Any = None  # batch results looked up before a live call (batch.py)
+        self.batch_of: Callable[[Article], str | None] | None = None  # for the cache entry
+        self.io: Executor | None = None  # threads for cache writes (None: asyncio's default)
+        self.batches: dict[str, str] = {}  # article sha256 -> batch(es) its answer came from
         self.notices: list[str] = []
         self.prompt = load_prompt(EXTRACT_PROMPT)
         self.requote = load_prompt(REQUOTE_PROMPT)
@@ -83,7 +90,9 @@ class LLMBackend:
             from annotator.extract.llm.client import StructuredClient
             from annotator.extract.llm.extract import LLMExtractor
 
-            self._client = StructuredClient(self.config, mode=self.mode)
+            self._client = StructuredClient(
+                self.config, mode=self.mode, concurrency=self.concurrency, answers=self.answers
+            )
             self._extractor = LLMExtractor(
                 self._client, self.prompt, self.requote, chunk_chars=self.chunk_chars
             )
@@ -98,6 +107,8 @@ class LLMBackend:
         if hit is not None:
             try:
                 extraction = Extraction.model_validate(hit["extraction"])
+                if hit.get("batch"):
+                    self.batches[article.sha256] = str(hit["batch"])
                 return extraction, self._info(hit), 0, True
             except (KeyError, ValueError):
                 pass  # a damaged entry is recomputed, never trusted
@@ -111,7 +122,11 @@ class LLMBackend:
             "chunks": outcome.chunks,
             "requoted": outcome.requoted,
         }
-        await asyncio.to_thread(self.cache.put, key, fields, value)
+        if self.batch_of is not None and (label := self.batch_of(article)):
+            value["batch"] = label
+        await asyncio.get_running_loop().run_in_executor(
+            self.io, self.cache.put, key, fields, value
+        )
         return outcome.extraction, self._info(value), outcome.attempts, False
 
     def _info(self, value: dict[str, Any]) -> AnnotationInfo:

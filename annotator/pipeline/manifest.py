@@ -31,6 +31,7 @@ class ArticleStatus:
     duplicate_of: str | None = None
     error: str | None = None
     output_sha256: str | None = None
+    batch: str | None = None  # the batch (id or result file) the model answer came from
 
 
 @dataclass

@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import asyncio
 import time
+from concurrent.futures import Executor, ThreadPoolExecutor
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
@@ -116,14 +117,23 @@ async def run_pipeline(opts: RunOptions, progress: ProgressSink | None = None) -
     result.notices.extend(outputs.retire_orphans({a.id for a in plan.loaded.articles}))
     started = datetime.now(UTC)
     backend = await make_backend(opts)
+    # Cache entries and records are written in threads, one per request in flight: with
+    # the default pool (6 threads on 2 cores) writes queue up at high concurrency and
+    # hold up the next request of their slot.
+    io = ThreadPoolExecutor(max_workers=max(8, opts.concurrency), thread_name_prefix="annotate-io")
+    if isinstance(backend, LLMBackend):
+        backend.io = io
     records: dict[str, ArticleAnnotation] = {}
     interrupted = False
     try:
-        await annotate_all(plan, backend, outputs, opts, progress or NoProgress(), result, records)
+        await annotate_all(
+            plan, backend, outputs, opts, progress or NoProgress(), result, records, io
+        )
     except (asyncio.CancelledError, KeyboardInterrupt):
         interrupted = True
     finally:
         await backend.aclose()
+        io.shutdown(wait=True)
         result.articles_written = plan.articles_dir.is_dir()
         write_manifest(
             plan.manifest_path,
@@ -184,12 +194,13 @@ async def annotate_all(
     progress: ProgressSink,
     result: RunResult,
     records: dict[str, ArticleAnnotation],
+    io: Executor | None = None,
 ) -> None:
     sem = asyncio.Semaphore(max(1, opts.concurrency))
     progress.start(len(plan.primaries))
 
     async def one(article: Article) -> None:
-        status = await annotate_one(article, plan, backend, outputs, sem, records)
+        status = await annotate_one(article, plan, backend, outputs, sem, records, io)
         result.statuses.append(status)
         result.statuses.extend(_duplicate_rows(article, plan.copies.get(article.sha256, [])))
         progress.advance(status.status, status.tokens.get("total_tokens", 0))
@@ -214,7 +225,9 @@ async def annotate_one(
     outputs: RecordOutputs,
     sem: asyncio.Semaphore,
     records: dict[str, ArticleAnnotation],
+    io: Executor | None = None,
 ) -> ArticleStatus:
+    """Annotate one article (file work in `io`'s threads; None: asyncio's default)."""
     status = ArticleStatus(
         id=article.id,
         path=article.path,
@@ -224,8 +237,9 @@ async def annotate_one(
         encoding_confidence=article.encoding_confidence,
     )
     t0 = time.perf_counter()
+    loop = asyncio.get_running_loop()
     try:
-        kept = await asyncio.to_thread(outputs.kept_edit, article)
+        kept = await loop.run_in_executor(io, outputs.kept_edit, article)
         if kept is not None:
             records[article.id] = kept
             status.status, status.output = "kept", "kept_hand_edit"
@@ -235,13 +249,14 @@ async def annotate_one(
                 extraction, info, attempts, cached = await backend.annotate(article)
             status.status = "cached" if cached else "annotated"
             status.attempts = attempts
+            status.batch = getattr(backend, "batches", {}).get(article.sha256)
             dups = [d.path for d in plan.copies.get(article.sha256, [])]
             record = build_record(article, extraction, info, duplicates=dups)
             if info.usage:
                 status.tokens = info.usage.model_dump()
             # file work in a thread: the event loop keeps sending requests meanwhile
-            status.output, status.output_sha256 = await asyncio.to_thread(
-                outputs.write, article.id, record
+            status.output, status.output_sha256 = await loop.run_in_executor(
+                io, outputs.write, article.id, record
             )
             records[article.id] = record
             _count_claims(status, record)

@@ -3,34 +3,33 @@
 One retry layer per concern:
 - the openai client is built with `max_retries=0` (it never retries on its own);
 - tenacity retries transport faults here: 429 (honouring Retry-After), 5xx, timeouts and
-  connection errors, with exponential backoff, jitter and a total deadline;
-- instructor re-asks on validation errors (`validation_retries`);
-- `finish_reason: length` is `OutputTruncated`, never parsed; the caller decides whether
-  to retry with a larger budget or a chunked article. A context-window 400 is
-  `ContextTooLong` (an `OutputTruncated`), so it is split the same way;
-- a refusal or `finish_reason: content_filter` is `ModelRefused`: never parsed or re-asked;
-- `--deadline` is a hard cap on all attempts of one call, waits included.
+  connection errors, with exponential backoff, jitter and a hard `--deadline` per request;
+- an answer that does not fit the schema is re-asked with the error (`structured.py`);
+- `finish_reason: length` is `OutputTruncated`, never parsed; a context-window 400 is
+  `ContextTooLong` (an `OutputTruncated`), so the caller splits the text either way;
+- a refusal or `finish_reason: content_filter` is `ModelRefused`: never parsed or re-asked.
 
-Every HTTP request goes through `_send` (installed under instructor as the openai
-client's `create`): it sends `max_completion_tokens` to the OpenAI API and `max_tokens`
-elsewhere, switches once (remembered per endpoint and model, `params.py`) when a server
-rejects the one it got, drops a sampling parameter the model rejects, turns any other
-rejected parameter into one `ParameterRejected` line, marks strict schemas `strict: true`,
-and adds up the usage of every response, re-asks included.
+A body is built from a per-model template (`StructuredFormat`; the strict variant of the
+model, marked `strict: true`, when strict) with this endpoint's parameter names
+(`params.py`); batch files get the same body (`request_body`). `answers` (batch results)
+may answer it; else `_send` posts it raw, renames the token limit or drops a sampling
+parameter the server rejects (once, remembered), reports any other rejected parameter
+as one `ParameterRejected` line, and adds up the usage of every live response (`spent`).
 """
 
 from __future__ import annotations
 
 import asyncio
-import contextvars
 import logging
 import random
+from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
-from typing import Any, Generic, TypeVar
+from typing import Any, Generic, TypeVar, cast
 
 import instructor
 import openai
-from instructor.core.exceptions import IncompleteOutputException, InstructorRetryException
+from instructor.core.exceptions import IncompleteOutputException
+from openai.types.chat import ChatCompletion
 from pydantic import BaseModel
 from tenacity import (
     AsyncRetrying,
@@ -41,34 +40,24 @@ from tenacity import (
 )
 
 from annotator.core.errors import (
-    AnnotatorError,
-    ContextTooLong,
-    EndpointAuthError,
     EndpointError,
     EndpointUnreachable,
     ExtractionInvalid,
-    ModeUnsupported,
     OutputTruncated,
-    ParameterRejected,
 )
 from annotator.core.models import Usage
 from annotator.core.settings import EndpointConfig
-from annotator.extract.llm.params import RequestParams, request_params
-from annotator.extract.llm.server_errors import ServerError, server_error
+from annotator.extract.llm import wire
+from annotator.extract.llm.params import TOKEN_LIMIT_PARAMS, RequestParams, request_params
+from annotator.extract.llm.server_errors import (
+    ServerError,
+    request_rejected,
+    server_error,
+    status_error,
+)
 from annotator.extract.llm.strict import strict_model
-from annotator.extract.llm.wire import (
-    check_refusal,
-    finish_reason,
-    hit_token_limit,
-    mark_strict,
-    usage,
-)
-from annotator.extract.llm.wire import (  # re-exported
-    redact as redact,
-)
-from annotator.extract.llm.wire import (
-    retry_after_seconds as retry_after_seconds,
-)
+from annotator.extract.llm.structured import StructuredFormat, Unparsed
+from annotator.extract.llm.wire import retry_after_seconds as retry_after_seconds  # re-export
 
 # instructor logs every failed attempt at ERROR; with no handler configured Python would
 # print those to stderr. Our errors are reported once, by the caller, as one line.
@@ -76,6 +65,7 @@ logging.getLogger("instructor").addHandler(logging.NullHandler())
 logging.getLogger("instructor").propagate = False
 
 T = TypeVar("T", bound=BaseModel)
+AnswerSource = Callable[[dict[str, Any]], Awaitable[ChatCompletion | None]]
 
 INSTRUCTOR_MODES: dict[str, instructor.Mode] = {
     "tools": instructor.Mode.TOOLS,
@@ -110,12 +100,6 @@ def _server_error(exc: openai.APIStatusError) -> ServerError:
     return server_error(exc.status_code, exc.body, str(exc.message))
 
 
-# usage of every HTTP response of the current `complete` call (re-asks included)
-_CALL_USAGE: contextvars.ContextVar[list[Usage] | None] = contextvars.ContextVar(
-    "annotate_call_usage", default=None
-)
-
-
 def backoff_wait(state: RetryCallState) -> float:
     """Retry-After when the server gives one, else exponential backoff with full jitter."""
     exc = state.outcome.exception() if state.outcome else None
@@ -130,7 +114,13 @@ class StructuredClient:
     """Structured-output calls (pydantic in, pydantic out) against one endpoint and mode."""
 
     def __init__(
-        self, config: EndpointConfig, *, mode: str | None = None, strict: bool | None = None
+        self,
+        config: EndpointConfig,
+        *,
+        mode: str | None = None,
+        strict: bool | None = None,
+        concurrency: int = 8,
+        answers: AnswerSource | None = None,
     ) -> None:
         self.config = config
         chosen = mode or config.mode
@@ -141,17 +131,65 @@ class StructuredClient:
             strict = config.is_openai if config.strict is None else config.strict
         self.strict = strict and self.mode != "json"
         self.params: RequestParams = request_params(config)
-        self.spent = Usage()  # every response of this client, re-asks and failures included
+        self.spent = Usage()  # every live response of this client, re-asks and failures too
         self._openai = openai.AsyncOpenAI(
             base_url=config.base_url,
             api_key=config.api_key,
             max_retries=0,
             timeout=config.timeout,
+            http_client=_pooled_http_client(concurrency, config.timeout),
         )
-        self._create = self._openai.chat.completions.create
-        # instructor calls the client's `create`: every request goes through `_send`
-        self._openai.chat.completions.create = self._send  # type: ignore[method-assign]
-        self._instructor = instructor.from_openai(self._openai, mode=INSTRUCTOR_MODES[self.mode])
+        self._formats: dict[type[BaseModel], StructuredFormat[Any]] = {}
+        # answers obtained elsewhere (batch results), looked up by request body before
+        # any request is sent; it may raise to stop the call (e.g. no live calls allowed)
+        self.answers = answers
+
+    @property
+    def api(self) -> Any:
+        """The underlying openai client (Files and Batches APIs, see batch_api.py)."""
+        return self._openai
+
+    async def with_retries(self, fn: Callable[[], Awaitable[Any]]) -> Any:
+        """Run an API call under this client's transport retries and error messages."""
+        return await self._call_with_retries(fn)
+
+    def structured_format(self, response_model: type[T]) -> StructuredFormat[T]:
+        """The request template and parser for a response model (its strict variant when
+        strict), built once per client."""
+        fmt = self._formats.get(response_model)
+        if fmt is None:
+            asked: type[Any] = strict_model(response_model) if self.strict else response_model
+            fmt = StructuredFormat(asked, INSTRUCTOR_MODES[self.mode])
+            self._formats[response_model] = fmt
+        return fmt
+
+    def request_body(
+        self,
+        messages: list[dict[str, Any]],
+        response_model: type[BaseModel],
+        *,
+        max_tokens: int | None = None,
+    ) -> dict[str, Any]:
+        """The exact chat-completions body `complete` sends first (for batch files)."""
+        fmt = self.structured_format(response_model)
+        return self._wire(fmt.body(messages, **self._params(max_tokens)))
+
+    def _params(self, max_tokens: int | None) -> dict[str, Any]:
+        model = self.config.model
+        if not model:
+            raise EndpointError("no model name: pass --model or set ANNOTATE_MODEL")
+        budget = max_tokens if max_tokens is not None else self.config.max_tokens
+        params: dict[str, Any] = {"model": model, "temperature": self.config.temperature}
+        if budget:
+            params["max_tokens"] = budget
+        return params
+
+    def _wire(self, body: dict[str, Any]) -> dict[str, Any]:
+        """The body with this endpoint's parameter names and omissions, strict marked."""
+        wired = self.params.apply(body)
+        if self.strict:
+            wire.mark_strict(wired)
+        return wired
 
     async def aclose(self) -> None:
         await self._openai.close()
@@ -159,15 +197,12 @@ class StructuredClient:
     def describe(self) -> dict[str, Any]:
         """For the manifest: token-limit name, dropped parameters, strict schemas, and
         the tokens this client used with their estimated cost (`prices.py`)."""
-        from annotator.extract.llm.prices import PRICES_AS_OF, estimate_cost
+        from annotator.extract.llm.prices import cost_fields
 
-        cost = estimate_cost(self.config.model, self.spent)
         return {
             **self.params.describe(),
             "strict": self.strict,
-            "usage": self.spent.model_dump(),
-            "estimated_cost_usd": cost,
-            "prices_as_of": PRICES_AS_OF if cost is not None else None,
+            **cost_fields(self.config.model, self.spent),
         }
 
     def usage_line(self) -> str:
@@ -200,105 +235,94 @@ class StructuredClient:
         max_tokens: int | None = None,
         validation_retries: int = 1,
     ) -> Completion[T]:
-        """One structured call, retried on transport faults; raises an EndpointError."""
-        model = self.config.model
-        if not model:
-            raise EndpointError("no model name: pass --model or set ANNOTATE_MODEL")
-        budget = max_tokens if max_tokens is not None else self.config.max_tokens
-        kwargs: dict[str, Any] = {"temperature": self.config.temperature}
-        if budget:
-            kwargs["max_tokens"] = budget
+        """One structured call, retried on transport faults and re-asked (up to
+        `validation_retries` times) with the validation error; raises an EndpointError."""
+        fmt = self.structured_format(response_model)
+        body = self._wire(fmt.body(messages, **self._params(max_tokens)))
+        return await self.complete_body(body, fmt, validation_retries=validation_retries)
+
+    async def complete_body(
+        self,
+        body: dict[str, Any],
+        fmt: StructuredFormat[T],
+        *,
+        validation_retries: int = 1,
+    ) -> Completion[T]:
+        """Send a prepared body; re-ask with the validation error when the answer does not
+        fit the schema (also when the answer came from `answers`, a batch result)."""
+        budget = next((body[k] for k in TOKEN_LIMIT_PARAMS if body.get(k)), None)
         attempts = 0
-        asked: type[Any] = strict_model(response_model) if self.strict else response_model
-        usages: list[Usage] = []
-        _CALL_USAGE.set(usages)
 
-        async def call() -> tuple[T, Any]:
-            nonlocal attempts
-            attempts += 1
-            try:
-                return await self._instructor.chat.completions.create_with_completion(
-                    model=model,
-                    messages=messages,  # type: ignore[arg-type]
-                    response_model=asked,
-                    max_retries=validation_retries,
-                    **kwargs,
-                )
-            except InstructorRetryException as exc:
-                cause = exc.__cause__
-                if isinstance(cause, AnnotatorError):
-                    raise cause from None
-                if cause is not None and (
-                    is_transient(cause) or isinstance(cause, openai.APIStatusError)
-                ):
-                    raise cause from None
-                if budget and hit_token_limit(exc.last_completion, budget):
-                    # some servers (llama-cpp-python) say finish_reason "tool_calls" even
-                    # when the call was cut at max_tokens: the token count tells
-                    raise OutputTruncated(
-                        f"model output reached the token limit ({budget} tokens) and did "
-                        "not parse; not used",
-                        attempts=attempts,
-                        endpoint=self.config.base_url,
-                    ) from None
-                raise ExtractionInvalid(
-                    f"model output did not match the {response_model.__name__} schema after "
-                    f"{exc.n_attempts} attempt(s) in mode {self.mode!r}: "
-                    f"{self._clean(str(cause or exc))[:300]}",
-                    attempts=attempts,
-                    endpoint=self.config.base_url,
-                ) from None
-            except IncompleteOutputException:
+        async def post(sent: dict[str, Any]) -> ChatCompletion:
+            async def once() -> ChatCompletion:
+                nonlocal attempts
+                if self.answers is not None:
+                    known = await self.answers(sent)
+                    if known is not None:
+                        wire.check_refusal(known)
+                        return known
+                attempts += 1
+                return await self._send(sent)
+
+            return cast(ChatCompletion, await self._call_with_retries(once))
+
+        try:
+            value, raw, spent = await fmt.ask(body, post, validation_retries)
+        except IncompleteOutputException:
+            raise OutputTruncated(
+                f"model output was cut at the token limit ({budget} tokens) "
+                f"(finish_reason 'length'); not parsed",
+                attempts=attempts,
+                endpoint=self.config.base_url,
+            ) from None
+        except Unparsed as exc:
+            # the token count of all attempts, as instructor counted it
+            if budget and wire.hit_token_limit(exc.last, budget, exc.spent.completion_tokens):
                 raise OutputTruncated(
-                    f"model output was cut at the token limit ({budget} tokens) "
-                    f"(finish_reason 'length'); not parsed",
+                    f"model output reached the token limit ({budget} tokens) and did "
+                    "not parse; not used",
                     attempts=attempts,
                     endpoint=self.config.base_url,
                 ) from None
-
-        value, raw = await self._call_with_retries(call)
+            raise ExtractionInvalid(
+                f"model output did not match the {fmt.response_model.__name__} schema after "
+                f"{validation_retries + 1} attempt(s) in mode {self.mode!r}: "
+                f"{self._clean(str(exc.error))[:300]}",
+                attempts=attempts,
+                endpoint=self.config.base_url,
+            ) from None
         return Completion(
             value=value,
-            usage=sum(usages, Usage()) if usages else usage(raw),
+            usage=spent,
             attempts=attempts,
-            model=getattr(raw, "model", None) or model,
-            finish_reason=finish_reason(raw),
+            model=getattr(raw, "model", None) or body.get("model"),
+            finish_reason=wire.finish_reason(raw),
         )
 
-    async def _send(self, **kwargs: Any) -> Any:
-        """One HTTP request, with this endpoint's parameter names and checks."""
+    async def _send(self, body: dict[str, Any]) -> ChatCompletion:
+        """One HTTP request (openai's request transform skipped: the body is final), with
+        this endpoint's parameter names and checks."""
         for _ in range(3):  # at most: rename the token limit, drop one sampling parameter
-            body = self.params.apply(kwargs)
-            if self.strict:
-                mark_strict(body)
             try:
-                raw = await self._create(**body)
+                raw = await self._openai.post(
+                    "/chat/completions", body=self._wire(body), cast_to=ChatCompletion
+                )
             except openai.APIStatusError as exc:
                 error = _server_error(exc)
-                if error.context_overflow:
-                    raise ContextTooLong(
-                        f"the request did not fit the model's context window (HTTP "
-                        f"{error.status}: {self._clean(error.message)[:160]})",
-                        context_tokens=error.context_tokens,
-                        endpoint=self.config.base_url,
-                    ) from None
-                if error.rejected_parameter and self.params.adapt(*error.rejected_parameter):
+                wrong = error.rejected_parameter
+                if wrong and not error.context_overflow and self.params.adapt(*wrong):
                     continue
-                if error.rejected_parameter:
-                    param, what = error.rejected_parameter
-                    raise ParameterRejected(
-                        f"{self.config.base_url} rejected request {what} {param!r} for model "
-                        f"{self.config.model!r} (HTTP 400: {self._clean(error.message)[:160]})",
-                        parameter=param,
-                        endpoint=self.config.base_url,
-                    ) from None
+                rejected = request_rejected(
+                    error,
+                    endpoint=self.config.base_url,
+                    model=self.config.model,
+                    detail=self._clean(error.message),
+                )
+                if rejected is not None:
+                    raise rejected from None
                 raise
-            used = usage(raw)
-            self.spent = self.spent + used
-            usages = _CALL_USAGE.get()
-            if usages is not None:
-                usages.append(used)
-            check_refusal(raw)
+            self.spent = self.spent + wire.usage(raw)
+            wire.check_refusal(raw)
             return raw
         raise EndpointError(  # pragma: no cover - adapt() allows each change once
             f"{self.config.base_url} kept rejecting request parameters",
@@ -339,7 +363,7 @@ class StructuredClient:
         raise EndpointError("unreachable: retry loop ended without a result")  # pragma: no cover
 
     def _clean(self, text: str) -> str:
-        return " ".join(redact(text, self.config.api_key).split())
+        return " ".join(wire.redact(text, self.config.api_key).split())
 
     def _translate(self, exc: openai.APIError, attempts: int) -> EndpointError:
         url = self.config.base_url
@@ -357,42 +381,28 @@ class StructuredClient:
                 attempts=attempts,
                 endpoint=url,
             )
-        if isinstance(exc, openai.AuthenticationError):
-            return EndpointAuthError(
-                f"{url} rejected the API key (HTTP 401): set a valid key in OPENAI_API_KEY "
-                "or the variable named by --api-key-env",
-                attempts=attempts,
-                endpoint=url,
-            )
-        if isinstance(exc, openai.NotFoundError):
-            return EndpointError(
-                f"{url} answered 404 for model {self.config.model!r}: check --model "
-                "(`annotate doctor` lists the models the server has)",
-                attempts=attempts,
-                endpoint=url,
-            )
-        if isinstance(exc, openai.RateLimitError):
-            return EndpointError(
-                f"{url} kept rate-limiting (HTTP 429) {tries}: "
-                f"{self._clean(_server_error(exc).message)[:160]}",
-                attempts=attempts,
-                endpoint=url,
-            )
         if isinstance(exc, openai.APIStatusError):
             error = _server_error(exc)
-            detail = self._clean(error.message)
-            if error.rejects_mode:
-                return ModeUnsupported(
-                    f"{url} rejected structured-output mode {self.mode!r} (HTTP "
-                    f"{exc.status_code}: {detail[:160]}); use --mode auto or --mode tools",
-                    attempts=attempts,
-                    endpoint=url,
-                )
-            return EndpointError(
-                f"{url} answered HTTP {exc.status_code} {tries}: {detail[:200]}",
-                attempts=attempts,
+            return status_error(
+                error,
                 endpoint=url,
+                model=self.config.model,
+                mode=self.mode,
+                attempts=attempts,
+                detail=self._clean(error.message),
             )
         return EndpointError(
             f"{url}: {self._clean(str(exc))[:200]}", attempts=attempts, endpoint=url
         )
+
+
+def _pooled_http_client(concurrency: int, timeout: float) -> Any:
+    """An HTTP client whose pool keeps one live connection per request in flight, so a
+    run at high concurrency reuses connections instead of opening new ones."""
+    default = openai.DEFAULT_CONNECTION_LIMITS
+    size = max(1, concurrency)
+    limits = type(default)(
+        max_connections=max(size, default.max_connections or 0),
+        max_keepalive_connections=max(size, default.max_keepalive_connections or 0),
+    )
+    return openai.DefaultAsyncHttpxClient(limits=limits, timeout=timeout)

@@ -98,6 +98,17 @@ class LLMExtractor:
         text_tokens = max(MIN_CHUNK_CHARS // CHARS_PER_TOKEN, room - answer)
         return min(self.chunk_chars, text_tokens * CHARS_PER_TOKEN), answer
 
+    def first_requests(self, article: Article) -> list[dict[str, Any]]:
+        """The request body of the first call for each part of the article: what
+        `extract` sends before any re-ask or split (written to batch files)."""
+        chunk_chars, budget = self._sizes(article)
+        return [
+            self.client.request_body(
+                self._messages(article, chunk), AnsweredExtraction, max_tokens=budget
+            )
+            for chunk in split_text(article.text, chunk_chars)
+        ]
+
     def _messages(self, article: Article, chunk: str) -> list[dict[str, Any]]:
         return self.prompt.render(
             article=chunk, title=article.title or "unknown", outlet=article.outlet or "unknown"

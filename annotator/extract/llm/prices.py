@@ -63,6 +63,16 @@ def estimate_cost(model: str | None, usage: Usage) -> float | None:
     return round(dollars, 6)
 
 
+def cost_fields(model: str | None, usage: Usage) -> dict[str, object]:
+    """For the manifest: the tokens used and their estimated cost with its date."""
+    cost = estimate_cost(model, usage)
+    return {
+        "usage": usage.model_dump(),
+        "estimated_cost_usd": cost,
+        "prices_as_of": PRICES_AS_OF if cost is not None else None,
+    }
+
+
 def usage_line(model: str | None, usage: Usage) -> str:
     """One line: tokens, and the estimated cost where the model's price is known."""
     tokens = (

@@ -1,4 +1,5 @@
-"""What an endpoint's error answer means, read from its status code and body (pure).
+"""What an endpoint's error answer means, read from its status code and body (pure),
+and the one-line error it becomes (`request_rejected`, `status_error`).
 
 Matched narrowly, on the messages real servers send (a message that merely mentions
 "tools" is not a mode rejection):
@@ -29,6 +30,14 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 from typing import Any
+
+from annotator.core.errors import (
+    ContextTooLong,
+    EndpointAuthError,
+    EndpointError,
+    ModeUnsupported,
+    ParameterRejected,
+)
 
 _MODE_REJECTION = re.compile(
     r"'loc': \('body', '(?:tools|tool_choice|response_format)'"
@@ -106,6 +115,70 @@ class ServerError:
         if self.rejects_mode or self.context_overflow:
             return False
         return self.status >= 500 or self.status in (408, 409, 425, 429)
+
+
+def request_rejected(
+    error: ServerError, *, endpoint: str, model: str | None, detail: str
+) -> EndpointError | None:
+    """The one-line error for a request the server will not accept as sent, whatever
+    the retries: longer than the context (the caller splits it), or a parameter that
+    cannot be renamed or dropped. None for any other error. `detail` is the message,
+    redacted."""
+    if error.context_overflow:
+        return ContextTooLong(
+            f"the request did not fit the model's context window (HTTP {error.status}: "
+            f"{detail[:160]})",
+            context_tokens=error.context_tokens,
+            endpoint=endpoint,
+        )
+    if error.rejected_parameter:
+        param, what = error.rejected_parameter
+        return ParameterRejected(
+            f"{endpoint} rejected request {what} {param!r} for model {model!r} "
+            f"(HTTP 400: {detail[:160]})",
+            parameter=param,
+            endpoint=endpoint,
+        )
+    return None
+
+
+def status_error(
+    error: ServerError, *, endpoint: str, model: str | None, mode: str, attempts: int, detail: str
+) -> EndpointError:
+    """The one-line error for an HTTP error answer that retrying did not fix."""
+    tries = f"after {attempts} attempt(s)"
+    if error.status == 401:
+        return EndpointAuthError(
+            f"{endpoint} rejected the API key (HTTP 401): set a valid key in OPENAI_API_KEY "
+            "or the variable named by --api-key-env",
+            attempts=attempts,
+            endpoint=endpoint,
+        )
+    if error.status == 404:
+        return EndpointError(
+            f"{endpoint} answered 404 for model {model!r}: check --model "
+            "(`annotate doctor` lists the models the server has)",
+            attempts=attempts,
+            endpoint=endpoint,
+        )
+    if error.status == 429:
+        return EndpointError(
+            f"{endpoint} kept rate-limiting (HTTP 429) {tries}: {detail[:160]}",
+            attempts=attempts,
+            endpoint=endpoint,
+        )
+    if error.rejects_mode:
+        return ModeUnsupported(
+            f"{endpoint} rejected structured-output mode {mode!r} (HTTP "
+            f"{error.status}: {detail[:160]}); use --mode auto or --mode tools",
+            attempts=attempts,
+            endpoint=endpoint,
+        )
+    return EndpointError(
+        f"{endpoint} answered HTTP {error.status} {tries}: {detail[:200]}",
+        attempts=attempts,
+        endpoint=endpoint,
+    )
 
 
 def server_error(status: int, body: Any, fallback: str = "") -> ServerError:

@@ -86,10 +86,14 @@ def usage(raw: Any) -> Usage:
     )
 
 
-def hit_token_limit(completion: Any, budget: int) -> bool:
+def hit_token_limit(completion: Any, budget: int, used: int | None = None) -> bool:
+    """Whether an answer was cut at the token budget: `finish_reason: length`, or (for
+    servers that say "tool_calls" even then) `used` completion tokens, by default the
+    answer's own, reaching the budget."""
     if finish_reason(completion) == "length":
         return True
-    used = getattr(getattr(completion, "usage", None), "completion_tokens", None)
+    if used is None:
+        used = getattr(getattr(completion, "usage", None), "completion_tokens", None)
     return isinstance(used, int) and used >= budget
 
 
