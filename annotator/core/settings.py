@@ -9,6 +9,7 @@ from __future__ import annotations
 import os
 from dataclasses import dataclass, field
 from typing import Literal
+from urllib.parse import urlsplit, urlunsplit
 
 from annotator.core.errors import ConfigurationError
 
@@ -31,9 +32,30 @@ class EndpointConfig:
     temperature: float = 0.0
     max_tokens: int | None = 4096
 
+    @property
+    def public_url(self) -> str:
+        """The base URL as it may be written to outputs (userinfo and query values hidden)."""
+        return redact_url(self.base_url)
+
     def public(self) -> dict[str, object]:
         """What may be written to outputs: never the key."""
-        return {"endpoint": self.base_url, "model": self.model, "mode": self.mode}
+        return {"endpoint": self.public_url, "model": self.model, "mode": self.mode}
+
+
+def redact_url(url: str) -> str:
+    """`http://u:KEY@host/v1?key=KEY` -> `http://***@host/v1?key=***`: a secret put in the
+    URL never reaches a manifest, record, cache entry or message."""
+    parts = urlsplit(url)
+    netloc = parts.netloc
+    if "@" in netloc:
+        netloc = "***@" + netloc.rsplit("@", 1)[1]
+    query = parts.query
+    if query:
+        query = "&".join(
+            f"{kv.split('=', 1)[0]}=***" if "=" in kv else kv for kv in query.split("&")
+        )
+    fragment = "***" if parts.fragment else ""
+    return urlunsplit((parts.scheme, netloc, parts.path, query, fragment))
 
 
 def endpoint_configured(base_url: str | None, api_key_env: str = "OPENAI_API_KEY") -> bool:

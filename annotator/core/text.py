@@ -12,7 +12,9 @@ WORD = re.compile(r"\w+", re.UNICODE)
 # A quote of fewer words (a number, a name, one word) is never counted as grounded.
 MIN_QUOTE_WORDS = 3
 # "date 2024-11-11 " at the very start of an article file: metadata, not article prose.
-DATE_PREFIX = re.compile(r"\s*date\s+(?P<date>\d{4}-\d{2}-\d{2})\b\s*")
+# No leading `\s*`: `date_prefix` skips the space itself, so a search over a long run of
+# spaces never re-scans the run from every position.
+DATE_PREFIX = re.compile(r"date\s++(?P<date>\d{4}-\d{2}-\d{2})\b\s*+")
 
 
 def word_count(text: str) -> int:
@@ -24,7 +26,10 @@ def date_prefix(text: str, pos: int = 0) -> re.Match[str] | None:
     """The `date YYYY-MM-DD` prefix at text[pos:], when nothing but space precedes pos."""
     if text[:pos].strip():
         return None
-    return DATE_PREFIX.match(text, pos)
+    start = pos
+    while start < len(text) and text[start].isspace():
+        start += 1
+    return DATE_PREFIX.match(text, start)
 
 
 def stem(word: str) -> str:

@@ -140,6 +140,7 @@ def _reconcile(records: Sequence[ArticleAnnotation], judge: PairJudge | None) ->
                 outlet=r.article.outlet,
                 title=r.article.title,
                 published=r.article.published,
+                flags=list(r.article.flags),
             )
             for r in ordered
         ],

@@ -105,6 +105,7 @@ def build_record(
             encoding=article.encoding,
             duplicates=sorted(duplicates or []),
             flags=list(article.flags),
+            encoding_confidence=article.encoding_confidence,
         ),
         annotation=info,
         speakers=speakers,

@@ -103,13 +103,13 @@ OUTLET_MENTION = re.compile(
 )
 # Any capitalised name ending like a newspaper or a broadcaster.
 GENERIC_OUTLET = re.compile(
-    r"(?:(?:the|The)\s+)?(?P<name>(?:[A-Z][\w.&-]*\s+){0,3}"
+    r"(?:(?:the|The)\s+)?(?P<name>(?:[A-Z][\w.&-]{0,40}+\s++){0,3}"
     r"(?:News|Times|Post|Journal|Herald|Tribune|Gazette|Telegraph|Chronicle|Observer|Daily|"
     r"Insider|Radio|TV|Television|Press|Agency|Wire))\b"
 )
 # "Russian state TV", "state media": lower-case broadcaster phrases.
 BROADCASTER = re.compile(
-    r"(?P<name>(?:[A-Z][\w-]*\s+)?(?:state(?:-run|-owned|-sponsored)?\s+)?"
+    r"(?P<name>(?:[A-Z][\w-]{0,40}+\s++)?(?:state(?:-run|-owned|-sponsored)?\s+)?"
     r"(?:TV|television|broadcaster|media|radio))\b"
 )
 # An outlet introduced by what it is: "the German tabloid Bild", "broadcaster TVP3 Lodz".
@@ -289,14 +289,14 @@ _FINITE = word_set(
     "say says if don't doesn't didn't don’t doesn’t didn’t"
 )
 _OUTLET_TRAIL = re.compile(
-    r"^\s*(?:newspaper|daily|news\s+agency|agency|news\s+service|website|channel)?\s*$", re.I
+    r"^\s*+(?:newspaper|daily|news\s+agency|agency|news\s+service|website|channel)?\s*+$", re.I
 )
 _DETERMINERS = frozenset({"the", "a", "an"})
 
 
 def classify_np(phrase: str) -> NounPhrase:
     """What kind of thing a subject or object phrase names (before back-reference)."""
-    text = re.sub(r"\[([^\]]*)\]\([^)]*\)", r"\1", phrase)
+    text = re.sub(r"\[([^\]]{0,300}+)\]\([^)]{0,2000}+\)", r"\1", phrase)
     text = re.sub(r"\s+", " ", text).strip(" ,;:“”\"'‘’")
     text = re.sub(r"^(?:and|but|while|as|so)\s+", "", text, flags=re.IGNORECASE)
     low = text.lower()
@@ -343,7 +343,7 @@ def _ends_with_person(words: list[str]) -> bool:
 def _anonymous_name(text: str, outlet: str | None) -> str:
     name = text
     if outlet:
-        name = re.sub(r"(?i)(?:of\s+)?(?:the\s+)?[\w\s.-]*?(?:’s|'s)\s+", "", name, count=1)
+        name = re.sub(r"(?i)(?:of\s+)?(?:the\s+)?[\w\s.-]{0,80}?(?:’s|'s)\s+", "", name, count=1)
     name = ANONYMOUS_QUANTIFIER.sub("", name).strip()
     return name or "sources"
 

@@ -35,7 +35,7 @@ NON_NAME_WORDS: frozenset[str] = word_set("""
     square palace airport station road avenue river sea ocean island islands mountains
     """)
 _VERBISH = re.compile(
-    r"\s+(?:\w+ly\s+)?(?:has|have|had|is|was|were|will|would|did|does|[a-z]+ed|[a-z]+s)\b"
+    r"(?<!\s)\s++(?:\w+ly\s+)?(?:has|have|had|is|was|were|will|would|did|does|[a-z]+ed|[a-z]+s)\b"
 )
 
 

@@ -22,7 +22,7 @@ ABBREVIATIONS: frozenset[str] = word_set("""
     mr mrs ms dr prof gen sen rep gov lt col sgt capt st jr sr inc corp co ltd no vs etc
     jan feb mar apr jun jul aug sep sept oct nov dec e.g i.e a.m p.m approx est dept
     """)
-_BOUNDARY = re.compile(r"[.!?…]+[”\"’)\]]*(?=\s+[“\"‘(\[*]?[A-Z0-9])")
+_BOUNDARY = re.compile(r"(?<![.!?…])[.!?…]++[”\"’)\]]*+(?=\s++[“\"‘(\[*]?[A-Z0-9])")
 _NON_PROSE = re.compile(r"^\s*(?:#|\*\*|Original url:|<https?:|Follow\b|Updated:|\d+:\d+\s*$)")
 
 
@@ -97,7 +97,7 @@ def _closes_first(text: str, start: int, end: int) -> bool:
 
 
 def _is_abbreviation(text: str, dot: int) -> bool:
-    m = re.search(r"([\w.]+)\.$", text[max(0, dot - 12) : dot + 1])
+    m = re.search(r"([\w.]{1,12})\.$", text[max(0, dot - 12) : dot + 1])
     if not m:
         return False
     word = m.group(1)

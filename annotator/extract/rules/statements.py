@@ -22,20 +22,20 @@ _DENIAL_WORDS = (
 )
 _INTENSIFIERS = (
     r"(?:(?:completely|totally|absolutely|entirely|simply|utterly|patently|pure|plainly|"
-    r"categorically|clearly|just|all|wholly|an?|both)\s+)*"
+    r"categorically|clearly|just|all|wholly|an?|both)\s+){0,4}"  # bounded: linear scans
 )
-_BE = r"(?:\s+(?:is|are|was|were)|’s|'s)"
+_BE = r"(?:(?<!\s)\s++(?:is|are|was|were)|’s|'s)"
 REPORT_FRAME = re.compile(
     r"^(?:the\s+|these\s+|those\s+|western\s+|media\s+)*"
     r"(?:[A-Z][\w-]*(?:’s|'s)\s+)?(?:reports?|claims?|allegations?|suggestions?|"
     r"rumou?rs?|assertions?|accusations?|charges?|information|speculation)\s+"
-    r"(?:in\s+[\w\s]+?\s+)?(?:that|of)\s+"
+    r"(?:in\s+[\w\s]+?(?<!\s)\s++)?(?:that|of)\s+"
     r"(?P<x>.+)$",
     re.IGNORECASE,
 )
 FALSE_FRAME = re.compile(rf"^(?P<x>.+?){_BE}\s+{_INTENSIFIERS}{_DENIAL_WORDS}\b.*$", re.IGNORECASE)
 LABEL_FRAME = re.compile(
-    rf"^(?P<x>.+?)\s+(?:as\s+)?{_INTENSIFIERS}[“\"]?{_DENIAL_WORDS}[”\"]?$", re.IGNORECASE
+    rf"^(?P<x>.+?)(?<!\s)\s++(?:as\s+)?{_INTENSIFIERS}[“\"]?{_DENIAL_WORDS}[”\"]?$", re.IGNORECASE
 )
 NONE_FRAME = re.compile(
     r"^there\s+(?P<be>was|is|were|has\s+been|have\s+been|had\s+been)\s+no\s+(?P<x>.+)$",
@@ -82,8 +82,8 @@ class Rewritten:
 
 def clean(text: str) -> str:
     """Words only: no link markup, quotation marks, editorial brackets or end punctuation."""
-    s = re.sub(r"\[([^\]]*)\]\([^)]*\)", r"\1", text)
-    s = re.sub(r"\[([^\]]*)\]", r"\1", s)
+    s = re.sub(r"\[([^\]]{0,300}+)\]\([^)]{0,2000}+\)", r"\1", text)
+    s = re.sub(r"\[([^\]]{0,300}+)\]", r"\1", s)
     s = re.sub(r"(?<=\w)[”“\"](?=\w)", " ", s)
     s = re.sub(r"[“”\"]|(?<!\w)[‘’']|[‘’'](?!\w)", "", s)
     s = re.sub(r"\s+", " ", s).strip()
@@ -156,7 +156,10 @@ def flip_negation(s: str) -> tuple[str, bool]:
         or "," in subject
         or not re.match(r"[A-Z]|(?:he|she|they|the|his|her|its|their)\b", subject)
         or _FIRST_PERSON.match(subject)
-        or re.match(r"(?:[\w’'-]+\s+){0,2}?(?:any|anything|anyone|yet|either|ever|only)\b", after)
+        or re.match(
+            r"(?:(?<![\w’'-])[\w’'-]++\s+){0,2}?(?:any|anything|anyone|yet|either|ever|only)\b",
+            after,
+        )
     ):
         return s, False
     if m.group("aux"):
