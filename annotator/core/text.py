@@ -41,3 +41,12 @@ def stem(word: str) -> str:
             w = w[: -len(suffix)]
             break
     return w[:-1] if len(w) > 4 and w[-1] == w[-2] else w
+
+
+def encodable(text: str) -> bool:
+    """True when text can be written as UTF-8 (no lone surrogates)."""
+    try:
+        text.encode("utf-8")
+    except UnicodeEncodeError:
+        return False
+    return True

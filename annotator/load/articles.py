@@ -17,7 +17,7 @@ from pathlib import Path
 
 from annotator.core.errors import InputError
 from annotator.core.lexicon import OUTLET_DOMAINS
-from annotator.core.text import date_prefix
+from annotator.core.text import date_prefix, encodable
 
 SUPPORTED_SUFFIXES = (".txt", ".md", ".jsonl", ".html", ".htm")
 MAX_FILE_BYTES = 20 * 1024 * 1024
@@ -243,7 +243,7 @@ def _load_jsonl(text: str, rel: str, stem: str, result: LoadResult) -> list[tupl
             continue
         raw_id = row.get("id") if isinstance(row, dict) else None
         rid = f"{stem}-{lineno}" if raw_id in (None, "") else str(raw_id)
-        if not _encodable(body) or not _encodable(rid):
+        if not encodable(body) or not encodable(rid):
             result.errors.append(InputError(where, "text is not valid Unicode (a lone surrogate)"))
             continue
         rows.append((rid, where, body))
@@ -261,14 +261,6 @@ def parse_json_row(line: str) -> tuple[object, str | None]:
         return None, "JSON nested too deeply"
     except ValueError as exc:  # e.g. an integer over Python's 4,300-digit limit
         return None, f"invalid JSON value ({' '.join(str(exc).split())[:80]})"
-
-
-def _encodable(text: str) -> bool:
-    try:
-        text.encode("utf-8")
-    except UnicodeEncodeError:
-        return False
-    return True
 
 
 def load_articles(

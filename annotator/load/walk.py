@@ -16,6 +16,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from annotator.core.errors import InputError
+from annotator.core.text import encodable
 
 # render.report writes this into every report.html (kept equal by a test); a file that
 # carries it is this tool's output
@@ -71,7 +72,7 @@ def _walk(folder: Path, root: Path, real_root: Path, skip: set[Path], found: Inp
     for entry in entries:
         path = Path(entry.path)
         rel = path.relative_to(root).as_posix()
-        if not _encodable(rel):
+        if not encodable(rel):
             found.problems.append(InputError(_printable(rel), "file name is not valid UTF-8"))
             continue
         if entry.name.startswith("."):
@@ -111,14 +112,6 @@ def _link(path: Path, rel: str, real_root: Path, found: InputFiles) -> None:
         found.skipped.append(f"{rel}: symbolic link to a folder, not followed")
     else:
         found.files.append(path)
-
-
-def _encodable(text: str) -> bool:
-    try:
-        text.encode("utf-8")
-    except UnicodeEncodeError:
-        return False
-    return True
 
 
 def _printable(name: str) -> str:

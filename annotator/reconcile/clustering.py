@@ -22,6 +22,7 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass, replace
 from itertools import combinations
 
+from annotator.core.unionfind import UnionFind
 from annotator.reconcile.features import Anchors, StatementFeatures, statement_features
 
 __all__ = [
@@ -52,18 +53,13 @@ class _Clusters:
     """Union-find over statements that keeps each cluster's merged anchors and members."""
 
     def __init__(self, anchors: Sequence[Anchors], sim: Callable[[int, int], float]) -> None:
-        self.parent = list(range(len(anchors)))
+        self.sets: UnionFind[int] = UnionFind(range(len(anchors)))
         self.anchors = list(anchors)
         self.members = [[i] for i in range(len(anchors))]
         self.sim = sim
 
     def find(self, i: int) -> int:
-        root = i
-        while self.parent[root] != root:
-            root = self.parent[root]
-        while self.parent[i] != root:
-            self.parent[i], i = root, self.parent[i]
-        return root
+        return self.sets.find(i)
 
     def try_union(self, i: int, j: int) -> bool:
         ri, rj = self.find(i), self.find(j)
@@ -79,7 +75,7 @@ class _Clusters:
             if mean < LINK_MIN:
                 return False
         lo, hi = min(ri, rj), max(ri, rj)
-        self.parent[hi] = lo
+        self.sets.union(ri, rj)  # the smaller root is kept
         self.anchors[lo] = self.anchors[lo].merged(self.anchors[hi])
         self.members[lo].extend(self.members[hi])
         self.members[hi] = []
