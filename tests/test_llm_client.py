@@ -123,9 +123,11 @@ def test_hang_times_out_and_is_retried(server: FakeChatServer) -> None:
 def test_total_deadline_bounds_all_attempts(server: FakeChatServer) -> None:
     server.enqueue_fault("hang", count=10, hang_seconds=2)
     t0 = time.perf_counter()
-    with pytest.raises(EndpointError, match="timed out"):
+    with pytest.raises(EndpointError, match="timed out") as info:
         ask(server, timeout=1.0, deadline=2.5, max_attempts=10)
     assert time.perf_counter() - t0 < 6
+    # the line says what to change for a server that answers one request at a time
+    assert "--concurrency 1" in str(info.value) and "\n" not in str(info.value)
 
 
 def test_dropped_connection_is_retried(server: FakeChatServer) -> None:

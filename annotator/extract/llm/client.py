@@ -350,7 +350,7 @@ class StructuredClient:
             attempts = retrying.statistics.get("attempt_number", 1)
             error = EndpointError(
                 f"{cfg.base_url} timed out: no answer within --deadline {cfg.deadline:g}s "
-                f"({attempts} attempt(s), --timeout {cfg.timeout:g}s each)",
+                f"({attempts} attempt(s), --timeout {cfg.timeout:g}s each); {SLOW_HINT}",
                 attempts=attempts,
                 endpoint=cfg.base_url,
             )
@@ -370,7 +370,7 @@ class StructuredClient:
         tries = f"after {attempts} attempt(s)"
         if isinstance(exc, openai.APITimeoutError):
             return EndpointError(
-                f"{url} timed out {tries} (--timeout {self.config.timeout:g}s)",
+                f"{url} timed out {tries} (--timeout {self.config.timeout:g}s); {SLOW_HINT}",
                 attempts=attempts,
                 endpoint=url,
             )
@@ -394,6 +394,13 @@ class StructuredClient:
         return EndpointError(
             f"{url}: {self._clean(str(exc))[:200]}", attempts=attempts, endpoint=url
         )
+
+
+# a local server answering one request at a time makes queued requests wait out their timeout
+SLOW_HINT = (
+    "a server that answers one request at a time needs --concurrency 1 or a longer "
+    "--timeout, and a smaller --max-tokens shortens each answer"
+)
 
 
 def _pooled_http_client(concurrency: int, timeout: float) -> Any:
