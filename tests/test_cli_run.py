@@ -61,6 +61,9 @@ def test_run_against_the_fake_endpoint_in_a_separate_process(
     EventSummary.model_validate(load_yaml((out / "data" / "event.yaml").read_text("utf-8")))
     assert "claims grounded exact 26, fuzzy 1, none 2" in proc.stderr
     assert "Traceback" not in proc.stderr
+    # the tokens spent are said once, after the summary (no price is known for model "m")
+    assert proc.stderr.count("annotate: model usage: ") == 1, proc.stderr
+    assert proc.stderr.index("model usage") > proc.stderr.index("event summary")
 
 
 def test_missing_key_is_one_line_saying_what_to_set(articles_dir: Path, tmp_path: Path) -> None:

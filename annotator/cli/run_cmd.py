@@ -210,9 +210,9 @@ def _report(console: Console, result: RunResult) -> None:
         console.print(f"annotate: skipped {line}", markup=False, highlight=False)
     for s in result.failed:
         err.print(f"annotate: failed {s.path}: {s.error}", markup=False, highlight=False)
-    for line in result.notices:
-        console.print(f"annotate: {line}", markup=False, highlight=False)
     if not result.statuses:
+        for line in result.notices:
+            console.print(f"annotate: {line}", markup=False, highlight=False)
         return
     counts: dict[str, int] = {}
     for s in result.statuses:
