@@ -261,7 +261,13 @@ def test_deadline_is_a_hard_cap_per_article(tmp_path: Path) -> None:
         elapsed = time.monotonic() - started
     assert proc.returncode == 1
     assert "--deadline 6s" in proc.stderr
-    assert 5.5 <= elapsed < 10.5  # 6 s and the interpreter's start, not 12 s
+    # the article's own time, as the manifest records it: 6 s, not 12 (two 5 s attempts);
+    # the wall time adds the interpreter's start, which a busy machine stretches
+    manifest = load_yaml((tmp_path / "o" / "data" / "manifest.yaml").read_text("utf-8"))
+    (row,) = manifest["articles"]
+    assert row["status"] == "failed"
+    assert 5.5 <= row["seconds"] < 8.0, row
+    assert elapsed < 30
 
 
 def test_learned_parameters_are_remembered_by_the_next_run(

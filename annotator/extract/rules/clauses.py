@@ -67,12 +67,15 @@ TO_THAT = re.compile(
     r"^[\s,]*+(?:(?:in|on|at|during|to|last|this|earlier|previously|recently|via|through|"
     r"over|from|[A-Z][a-z]+day)\b[^;]{0,110}?)?,?\s*\bthat\s+"
 )
+# Both are matched where the verb ends, after its whitespace is skipped (`LEADING_SPACE`):
+# starting with a non-space keeps a scan over a long whitespace run linear.
+LEADING_SPACE = re.compile(r"\s*+")
 OBJECT_NP = re.compile(
-    r"\s*+(?P<np>(?:(?:the|The)\s+)?(?:[A-Z][\w’'.&-]*+\s*+)+(?:newspaper|daily|news\s+agency|"
+    r"(?P<np>(?:(?:the|The)\s+)?(?:[A-Z][\w’'.&-]*+\s*+)+(?:newspaper|daily|news\s+agency|"
     r"agency|summit|reporters)?|(?:the\s+)?(?:daily|newspaper|paper|outlet|publication)|"
     r"reporters|journalists|lawmakers|the\s+press|the\s+media)"
 )
-RELAY_OBJECT = re.compile(r"\s*+(?P<np>[^.;“”\"]{2,90}?)(?<!\s)\s++as\s+(?:saying|telling)\b")
+RELAY_OBJECT = re.compile(r"(?P<np>[^.;“”\"]{2,90}?)(?<!\s)\s++as\s+(?:saying|telling)\b")
 SOURCE_PHRASES: tuple[tuple[str, re.Pattern[str]], ...] = (
     ("according", re.compile(r"\b[Aa]ccording\s+to\s+(?P<np>[^,.;:“”\"]{2,80})")),
     ("citing", re.compile(r"\bciting\s+(?P<np>[^,.;:“”\"]{2,80})")),
@@ -328,12 +331,12 @@ def _parse_anchor(
         return None
     parse.subject, parse.subject_start = seg, seg_start
     if verb in RECIPIENT_VERBS:
-        m = OBJECT_NP.match(text, after, end)
+        m = OBJECT_NP.match(text, _skip_space(text, after, end), end)
         if m:
             parse.recipient = m.group("np").strip()
             after = m.end()
     elif verb in RELAY_VERBS:
-        m = RELAY_OBJECT.match(text, after, end)
+        m = RELAY_OBJECT.match(text, _skip_space(text, after, end), end)
         if not m:
             return None
         parse.relayed = m.group("np").strip()
@@ -380,3 +383,9 @@ def split_and_that(text: str, s: int, e: int) -> list[tuple[int, int]]:
             cursor = m.end()
     out.append((cursor, e))
     return [(a, b) for a, b in out if b > a]
+
+
+def _skip_space(text: str, pos: int, end: int) -> int:
+    """The first position at or after `pos` (before `end`) that is not whitespace."""
+    m = LEADING_SPACE.match(text, pos, end)
+    return m.end() if m else pos
