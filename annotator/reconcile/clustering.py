@@ -1,14 +1,19 @@
-"""Cluster claim statements that say the same thing, across articles, without a model.
+"""Cluster claim statements that say the same thing, across articles, by meaning.
 
-Statements are compared by their content words and anchors (`claim_features`).
-Candidate pairs come from blocking on each statement's rarest words (single rare words
-and pairs of the four rarest), never from all pairs; a block too large to compare in
-full is split by its members' next rarest words, and a sub-block still too large is
-compared in a sliding window over a sorted order. Pairs are scored by IDF-weighted Dice
-overlap and merged greedily from the most similar down; two clusters merge only if their
-anchors are compatible and their average similarity is high enough, so one loose pair
-cannot chain different claims together. An optional `judge` (e.g. a cached model call)
-decides pairs in the ambiguous band just below the threshold.
+Each distinct statement gets a sentence embedding (`embeddings.Embedder`) and its
+`statement_features`. Candidate pairs are each statement's nearest neighbours in
+embedding space (`neighbours.nearest_pairs`), never all pairs. A pair's score combines
+the embedding cosine with an IDF-weighted overlap of content words, lowered when the
+main clauses differ in polarity, when only one is a prediction ("will"), or when each
+names someone the other does not (names compared by spelling and by their own
+embedding, so Zelensky = Zelenskyy and Kiev = Kyiv without a table); a pair whose
+anchors disagree (dates, numbers, before/after, readiness vs the event) is never merged.
+
+Pairs at or above THRESHOLD are merged greedily from the best down, average-linkage
+style: two clusters join only if their anchors agree and their mean pairwise score
+(over a bounded sample of members) reaches LINK_MIN, so one loose pair cannot chain two
+claims together. An optional `judge` (a cached, bounded model call) decides the pairs
+in the uncertain band just below THRESHOLD. Each cluster says what merged it.
 
 Deterministic: the result depends only on the statements and their order, and the
 caller passes them in a content-derived order.
@@ -19,194 +24,231 @@ from __future__ import annotations
 import math
 from collections import defaultdict
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass, replace
-from itertools import combinations
+from dataclasses import dataclass
+import numpy as np
+from rapidfuzz import fuzz
 
+from annotator.core.models import MergedBy
+from annotator.reconcile.embeddings import BundledEmbedder, Embedder, normalise
 from annotator.reconcile.features import Anchors, StatementFeatures, statement_features
+from annotator.reconcile.names import fold
+from annotator.reconcile.neighbours import nearest_pairs
+from annotator.reconcile.unionfind import UnionFind
 
 __all__ = [
-    "Anchors",
+    "ClusterScorer",
+    "MergedBy",
     "PairJudge",
     "StatementCluster",
-    "StatementFeatures",
-    "candidate_pairs",
     "cluster_statements",
     "statement_features",
 ]
 
-THRESHOLD = 0.5  # IDF-weighted Dice at or above which two statements are one claim
-AMBIGUOUS_FROM = 0.35  # pairs from here to THRESHOLD go to the judge, when there is one
-RARE_WORDS = 4  # blocking keys: pairs of a statement's four rarest words ...
-SINGLE_KEY_MAX_DF = 30  # ... and each of its two rarest words when no commoner than this
-BLOCK_MAX = 48  # blocks up to this size are compared in full, larger ones in a window
-WINDOW = 8
-SUB_KEYS = 3  # an oversized block is split by each member's next three rarest words
-MEDOID_MAX = 60  # distinct wordings above which a cluster's most frequent one represents it
-LINK_MIN = 0.4  # mean similarity two clusters need to merge ...
+EMBED_WEIGHT = 0.4  # score = this x cosine + the rest x word overlap, minus penalties
+THRESHOLD = 0.3  # score at or above which two statements are one claim
+LINK_MIN = 0.15  # mean score two clusters need to merge ...
 LINK_SAMPLE = 8  # ... over at most this many members of each
+JUDGE_BAND = 0.12  # pairs from THRESHOLD - this up to THRESHOLD go to the judge
+NEGATION_PENALTY = 0.1
+IRREALIS_PENALTY = 0.0
+NAME_PENALTY = 0.1
+NAME_SIMILAR = 0.3  # name embeddings at least this close: the same name (Kiev ~ Kyiv)
+NAME_SPELLING = 80  # or spellings this close (rapidfuzz ratio, folded)
+CENTER = True  # subtract the mean vector of the input: what all statements share is no evidence
+IDF_POWER = 2.0
+NEIGHBOURS = 20  # candidates per statement
+NEIGHBOUR_FLOOR = 0.3  # cosine below which a neighbour is not a candidate
+MEDOID_MAX = 60  # distinct wordings above which a cluster's most frequent one represents it
 
-PairJudge = Callable[[str, str], bool]  # (statement, statement) -> same claim?
-
-
-class _Clusters:
-    """Union-find over statements that keeps each cluster's merged anchors and members."""
-
-    def __init__(self, anchors: Sequence[Anchors], sim: Callable[[int, int], float]) -> None:
-        self.parent = list(range(len(anchors)))
-        self.anchors = list(anchors)
-        self.members = [[i] for i in range(len(anchors))]
-        self.sim = sim
-
-    def find(self, i: int) -> int:
-        root = i
-        while self.parent[root] != root:
-            root = self.parent[root]
-        while self.parent[i] != root:
-            self.parent[i], i = root, self.parent[i]
-        return root
-
-    def try_union(self, i: int, j: int) -> bool:
-        ri, rj = self.find(i), self.find(j)
-        if ri == rj:
-            return True
-        if not self.anchors[ri].compatible(self.anchors[rj]):
-            return False
-        # average link over (a bounded sample of) the two clusters: one close pair must
-        # not chain two different claims together
-        left, right = self.members[ri][:LINK_SAMPLE], self.members[rj][:LINK_SAMPLE]
-        if len(left) * len(right) > 1:
-            mean = sum(self.sim(a, b) for a in left for b in right) / (len(left) * len(right))
-            if mean < LINK_MIN:
-                return False
-        lo, hi = min(ri, rj), max(ri, rj)
-        self.parent[hi] = lo
-        self.anchors[lo] = self.anchors[lo].merged(self.anchors[hi])
-        self.members[lo].extend(self.members[hi])
-        self.members[hi] = []
-        return True
-
-
-def candidate_pairs(features: Sequence[StatementFeatures], df: dict[str, int]) -> set[int]:
-    """Pairs (encoded i * n + j, i < j) worth scoring, found by blocking on rare words.
-
-    A block larger than BLOCK_MAX is split by each member's next rarest words (paraphrases
-    share more than two words); a sub-block still too large is compared in a window.
-    """
-    n = len(features)
-    blocks: dict[object, list[int]] = defaultdict(list)
-    ranked: list[list[str]] = []
-    for i, f in enumerate(features):
-        words = sorted(f.words, key=lambda w: (df[w], w))
-        ranked.append(words)
-        rare = words[:RARE_WORDS]
-        for w in rare[:2]:
-            if df[w] <= SINGLE_KEY_MAX_DF:
-                blocks[w].append(i)
-        for pair in combinations(sorted(rare), 2):
-            blocks[pair].append(i)
-    pairs: set[int] = set()
-    for key, members in blocks.items():
-        if len(members) <= BLOCK_MAX:
-            _all_pairs(members, n, pairs)
-            continue
-        taken = set(key) if isinstance(key, tuple) else {key}
-        sub: dict[str, list[int]] = defaultdict(list)
-        for i in members:
-            for w in [w for w in ranked[i] if w not in taken][:SUB_KEYS]:
-                sub[w].append(i)
-        for sub_members in sub.values():
-            if len(sub_members) <= BLOCK_MAX:
-                _all_pairs(sub_members, n, pairs)
-            else:  # sorted neighbourhood: compare near neighbours only
-                ordered = sorted(sub_members, key=lambda i: (ranked[i], i))
-                for a, i in enumerate(ordered):
-                    for j in ordered[a + 1 : a + 1 + WINDOW]:
-                        pairs.add(i * n + j if i < j else j * n + i)
-    return pairs
-
-
-def _all_pairs(members: list[int], n: int, pairs: set[int]) -> None:
-    for a, i in enumerate(members):  # members are in increasing order
-        for j in members[a + 1 :]:
-            pairs.add(i * n + j)
+PairJudge = Callable[[str, str], bool | None]  # same claim? None: not asked (budget spent)
+_RANK: dict[MergedBy, int] = {"rule": 0, "embedding": 1, "model": 2}
 
 
 @dataclass(frozen=True, slots=True)
 class StatementCluster:
     members: list[int]  # indices into the statements given, increasing
     representative: int  # index of the statement closest to all the others (medoid)
+    merged_by: MergedBy | None = None  # None: one wording only
+
+
+class ClusterScorer:
+    """Pair scores over distinct statements: embeddings, word overlap, soft signals."""
+
+    def __init__(
+        self, feats: Sequence[StatementFeatures], vectors: np.ndarray, embedder: Embedder
+    ) -> None:
+        self.feats = feats
+        self.vectors = vectors
+        n = len(feats)
+        df: dict[str, int] = defaultdict(int)
+        for f in feats:
+            for w in f.words:
+                df[w] += 1
+        self.weight = {w: math.log(1.0 + n / c) ** IDF_POWER for w, c in df.items()}
+        self.totals = [sum(self.weight[w] for w in f.words) for f in feats]
+        # a capitalised first word is a name if it is capitalised mid-sentence somewhere
+        vocabulary = {w for f in feats for w in f.names}
+        self.names = [
+            f.names | {f.lead} if f.lead is not None and f.lead in vocabulary else f.names
+            for f in feats
+        ]
+        distinct = sorted({w for ns in self.names for w in ns})
+        self.name_index = {w: i for i, w in enumerate(distinct)}
+        self.name_vectors = embedder.embed(distinct) if distinct else np.zeros((0, 1))
+        self._same_name: dict[tuple[str, str], bool] = {}
+
+    def overlap(self, i: int, j: int) -> float:
+        denom = self.totals[i] + self.totals[j]
+        if not denom:
+            return 1.0
+        shared = self.feats[i].words & self.feats[j].words
+        return 2.0 * sum(self.weight[w] for w in shared) / denom
+
+    def same_name(self, a: str, b: str) -> bool:
+        key = (a, b) if a < b else (b, a)
+        hit = self._same_name.get(key)
+        if hit is None:
+            va, vb = self.name_vectors[self.name_index[a]], self.name_vectors[self.name_index[b]]
+            hit = (
+                fold(a) == fold(b)
+                or fuzz.ratio(fold(a), fold(b)) >= NAME_SPELLING
+                or float(va @ vb) >= NAME_SIMILAR
+            )
+            self._same_name[key] = hit
+        return hit
+
+    def names_clash(self, i: int, j: int) -> bool:
+        """Each names someone the other does not: "spoke with Zelensky" / "with Putin"."""
+        mine, theirs = self.names[i], self.names[j]
+        only_mine = [a for a in mine - theirs if not any(self.same_name(a, b) for b in theirs)]
+        if not only_mine:
+            return False
+        return any(not any(self.same_name(b, a) for a in mine) for b in theirs - mine)
+
+    def score(self, i: int, j: int) -> float:
+        if i == j:
+            return 1.0
+        fi, fj = self.feats[i], self.feats[j]
+        cos = float(self.vectors[i] @ self.vectors[j])
+        s = EMBED_WEIGHT * cos + (1.0 - EMBED_WEIGHT) * self.overlap(i, j)
+        if fi.negated != fj.negated:
+            s -= NEGATION_PENALTY
+        if fi.irrealis != fj.irrealis:
+            s -= IRREALIS_PENALTY
+        if self.names_clash(i, j):
+            s -= NAME_PENALTY
+        return s
+
+
+class _Clusters:
+    """Union-find over distinct statements keeping each cluster's anchors, members and
+    what merged it."""
+
+    def __init__(self, anchors: Sequence[Anchors], scorer: ClusterScorer) -> None:
+        self.sets: UnionFind[int] = UnionFind(range(len(anchors)))
+        self.anchors = list(anchors)
+        self.members = [[i] for i in range(len(anchors))]
+        self.merged_by: list[MergedBy | None] = [None] * len(anchors)
+        self.scorer = scorer
+
+    def try_union(self, i: int, j: int, how: MergedBy) -> bool:
+        ri, rj = self.sets.find(i), self.sets.find(j)
+        if ri == rj:
+            return True
+        if not self.anchors[ri].compatible(self.anchors[rj]):
+            return False
+        left, right = self.members[ri][:LINK_SAMPLE], self.members[rj][:LINK_SAMPLE]
+        if len(left) * len(right) > 1:
+            mean = sum(self.scorer.score(a, b) for a in left for b in right)
+            if mean / (len(left) * len(right)) < LINK_MIN:
+                return False
+        joined = self.sets.union(ri, rj)
+        assert joined is not None
+        lo, hi = joined
+        self.anchors[lo] = self.anchors[lo].merged(self.anchors[hi])
+        self.members[lo].extend(self.members[hi])
+        self.members[hi] = []
+        self.merged_by[lo] = max(
+            (m for m in (self.merged_by[lo], self.merged_by[hi], how) if m is not None),
+            key=_RANK.__getitem__,
+        )
+        return True
 
 
 def cluster_statements(
-    statements: Sequence[str], *, judge: PairJudge | None = None
+    statements: Sequence[str],
+    *,
+    embedder: Embedder | None = None,
+    judge: PairJudge | None = None,
 ) -> list[StatementCluster]:
     """Group statements into claims; clusters are ordered by their first member."""
     unique: dict[str, int] = {}
-    owner: list[int] = []  # statement -> unique text
+    owner: list[int] = []  # statement -> distinct text
     for s in statements:
         owner.append(unique.setdefault(" ".join(s.split()), len(unique)))
     by_feature: dict[StatementFeatures, int] = {}
-    text_feature: list[int] = []  # unique text -> feature (same words and anchors: one claim)
+    text_feature: list[int] = []  # distinct text -> feature (same words and anchors: one claim)
     for t in unique:
         text_feature.append(by_feature.setdefault(statement_features(t), len(by_feature)))
     feats = list(by_feature)
-    # a capitalised first word is a name if it is capitalised mid-sentence somewhere
-    vocabulary = {w for f in feats for w in f.anchors.names}
-    anchors = [
-        replace(f.anchors, names=f.anchors.names | {f.lead})
-        if f.lead is not None and f.lead in vocabulary
-        else f.anchors
-        for f in feats
-    ]
     text_of = [""] * len(feats)
     for t, u in zip(reversed(unique), reversed(range(len(unique))), strict=True):
-        text_of[text_feature[u]] = t
-    n = len(feats)
-    df: dict[str, int] = defaultdict(int)
-    for f in feats:
-        for w in f.words:
-            df[w] += 1
-    weight = {w: math.log(1.0 + n / c) for w, c in df.items()}
-    totals = [sum(weight[w] for w in f.words) for f in feats]
-
-    def sim(i: int, j: int) -> float:
-        if i == j:
-            return 1.0
-        denom = totals[i] + totals[j]
-        shared = feats[i].words & feats[j].words
-        return 2.0 * sum(weight[w] for w in shared) / denom if denom else 1.0
-
+        text_of[text_feature[u]] = t  # the first text with these features
+    embedder = embedder or BundledEmbedder()
+    vectors = embedder.embed(text_of) if text_of else np.zeros((0, 1), dtype=np.float32)
+    if CENTER and len(vectors) > 1:
+        vectors = normalise(vectors - vectors.mean(axis=0, dtype=np.float64).astype(np.float32))
+    scorer = ClusterScorer(feats, vectors, embedder)
     edges: list[tuple[float, int, int]] = []
-    ambiguous: list[tuple[float, int, int]] = []
-    for code in candidate_pairs(feats, df):
-        i, j = divmod(code, n)
-        if not anchors[i].compatible(anchors[j]):
+    uncertain: list[tuple[float, int, int]] = []
+    for i, j in nearest_pairs(vectors, NEIGHBOURS, NEIGHBOUR_FLOOR).tolist():
+        if not feats[i].anchors.compatible(feats[j].anchors):
             continue
-        score = sim(i, j)
+        score = scorer.score(i, j)
         if score >= THRESHOLD:
             edges.append((-score, i, j))
-        elif judge is not None and score >= AMBIGUOUS_FROM:
-            ambiguous.append((-score, i, j))
-    if judge is not None:
-        for neg, i, j in sorted(ambiguous):
-            if judge(text_of[i], text_of[j]):
-                edges.append((neg, i, j))
-    clusters = _Clusters(anchors, sim)
+        elif judge is not None and score >= THRESHOLD - JUDGE_BAND:
+            uncertain.append((-score, i, j))
+    clusters = _Clusters([f.anchors for f in feats], scorer)
     for _, i, j in sorted(edges):
-        clusters.try_union(i, j)
+        clusters.try_union(i, j, "embedding")
+    if judge is not None:
+        for _, i, j in sorted(uncertain):
+            if clusters.sets.find(i) == clusters.sets.find(j):
+                continue  # already one claim: no call
+            if not clusters.anchors[clusters.sets.find(i)].compatible(
+                clusters.anchors[clusters.sets.find(j)]
+            ):
+                continue
+            if judge(text_of[i], text_of[j]):
+                clusters.try_union(i, j, "model")
+    return _result(statements, owner, text_feature, list(unique), clusters)
+
+
+def _result(
+    statements: Sequence[str],
+    owner: list[int],
+    text_feature: list[int],
+    texts: list[str],
+    clusters: _Clusters,
+) -> list[StatementCluster]:
     groups: dict[int, list[int]] = defaultdict(list)
     for idx, u in enumerate(owner):
-        groups[clusters.find(text_feature[u])].append(idx)
-    texts = list(unique)
+        groups[clusters.sets.find(text_feature[u])].append(idx)
     result = []
-    for members in sorted(groups.values(), key=lambda g: g[0]):
-        counts: dict[int, int] = defaultdict(int)  # unique text -> statements
+    for root, members in sorted(groups.items(), key=lambda g: g[1][0]):
+        counts: dict[int, int] = defaultdict(int)  # distinct text -> statements
         first: dict[int, int] = {}
         for idx in members:
             counts[owner[idx]] += 1
             first.setdefault(owner[idx], idx)
-        best = _medoid(counts, texts, lambda a, b: sim(text_feature[a], text_feature[b]))
-        result.append(StatementCluster(members, first[best]))
+        best = _medoid(
+            counts, texts, lambda a, b: clusters.scorer.score(text_feature[a], text_feature[b])
+        )
+        how = clusters.merged_by[root]
+        if how is None and len(counts) > 1:
+            how = "rule"  # wordings with the same content words and anchors
+        result.append(StatementCluster(members, first[best], how))
     return result
 
 
@@ -217,4 +259,4 @@ def _medoid(counts: dict[int, int], texts: Sequence[str], sim: Callable[[int, in
     if len(order) == 1 or len(order) > MEDOID_MAX:
         return order[0]
     score = {u: sum((counts[v] - (v == u)) * sim(u, v) for v in order) for u in order}
-    return min(order, key=lambda u: (-round(score[u], 9), order.index(u)))
+    return min(order, key=lambda u: (-round(score[u], 6), order.index(u)))

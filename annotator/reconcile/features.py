@@ -1,12 +1,14 @@
 """What a claim statement says, for comparing statements without a model.
 
-A statement becomes a set of content words (lower-cased, light stemming, a small
-paraphrase lexicon: "spoke" = "call" = "conversation", "urge" = "advise", "Kyiv" =
-"Kiev" = "Ukrainian"; titles and reporting verbs dropped) and `Anchors` that must agree
-before two statements can be one claim: negation, the people and places named, years,
-months, dates, weekdays, other numbers, and whether a time is "since/after" or
-"before/until". "They spoke after the 2024 election", "they spoke after 2021" and "they
-have not spoken since July 2020" are three claims.
+A statement becomes a set of content words (lower-cased, light stemming; function words,
+titles and reporting verbs dropped: paraphrase is the embedding model's job, not a word
+list's) and `Anchors` that must agree before two statements can be one claim: years,
+months, dates, weekdays, other numbers, whether a time is "since/after" or
+"before/until", and a disposition ("ready to speak") that is not the event ("spoke").
+Softer signals are kept for the scorer: the polarity of the main clause, an irrealis
+modal ("will", "could"), and the names a statement mentions. "They spoke after the 2024
+election", "they spoke after 2021" and "they have not spoken since July 2020" are three
+claims.
 """
 
 from __future__ import annotations
@@ -51,14 +53,23 @@ _NUMBER_WORDS = {
 _AFTER = frozenset({"since", "after", "following", "from"})
 _BEFORE = frozenset({"before", "until", "till", "prior", "by", "ahead"})
 _NEGATIONS = frozenset({"not", "no", "never", "neither", "nor", "none", "nobody", "nothing"})
-# Intention, readiness, ability or prediction: "Putin is ready to speak to Trump" or
-# "Trump would end the war" is not the event "they spoke" / "the war ended".
-_MODAL = frozenset(
+# A disposition (readiness, willingness, ability, wish, intention) is a claim about a
+# person, not the event it points to: "Putin is ready to speak to Trump" is not "they spoke".
+_DISPOSITION = frozenset(
     _split(
-        """will would could might can shall ready readiness willing willingness prepared
-    plan plans planned planning intend intends intended want wants wanted hope hopes
-    hoped expect expects expected promise promised pledge pledged pledges vow vowed
-    able seek seeks sought aim aims aimed"""
+        """ready readiness willing willingness unwilling prepared able unable eager keen
+    want wants wanted wish wishes wished desire desires intend intends intended
+    intention hope hopes hoped"""
+    )
+)
+# Irrealis: a prediction or possibility. Headlines write one event as "X to split", "X
+# will split", "X splits", so this only lowers a score, it does not forbid a match.
+_IRREALIS = frozenset(_split("will would could might may can shall ll"))
+# Clause openers after "and"/"but": a new predicate whose polarity is its own
+_CLAUSE_START = frozenset(
+    _split(
+        """did does do was were is are has have had would will could can should not never
+    also then"""
     )
 )
 _M = r"(?:jan|feb|mar|apr|may|jun|jul|aug|sep|sept|oct|nov|dec)[a-z]*\.?"
@@ -83,9 +94,7 @@ _STOP = frozenset(
     could may might must also already reportedly allegedly just only even still yet very
     more most some any each other such own same so too s t again further once both all few
     say said says state stated tell told report reported according claim claimed add added
-    significant substantial sizable sizeable considerable large huge major several various
-    many much first president elect spokesman spokesperson while whether if because
-    actually officially publicly recently ongoing current against within true false
+    while whether if because actually officially publicly recently against within
     hold take make get give put keep go come way"""
     )
 )
@@ -98,31 +107,8 @@ _IRREGULAR = {
     "sought": "seek", "fought": "fight", "led": "lead", "paid": "pay", "kept": "keep",
     "lost": "lose", "understood": "understand", "became": "become", "chose": "choose",
     "broke": "break", "spent": "spend", "sold": "sell", "heard": "hear", "meant": "mean",
-    "fell": "fall", "rose": "rise", "struck": "strike", "ran": "run", "kiev": "kyiv",
+    "fell": "fall", "rose": "rise", "struck": "strike", "ran": "run",
 }  # fmt: skip
-# Paraphrase lexicon: every word of a group stands for the group's first word.
-_SYNONYMS = (
-    "speak talk call phone telephone conversation converse chat",
-    "urge advise warn press caution implore",
-    "war conflict fighting invasion hostilities",
-    "win victory triumph",
-    "end resolve resolution settle settlement stop halt finish",
-    "quick quickly swift swiftly fast rapid rapidly soon speedy",
-    "ready readiness willing willingness prepared",
-    "brave bravery courage courageous courageously",
-    "residence resort home estate mansion",
-    "advance beforehand ahead",
-    "object objection oppose opposition",
-    "inform notify",
-    "discuss discussion",
-    "aid assistance",
-    "criticize criticise criticism critical",
-    "congratulate congratulation congratulatory",
-    "participate join",
-    "ukraine ukrainian kyiv",
-    "russia russian moscow",
-    "usa american washington",
-)
 
 
 @lru_cache(maxsize=1 << 16)
@@ -139,32 +125,29 @@ def stem(word: str) -> str:
     return fold(w)[:6]
 
 
-_LEXICON = {stem(w): stem(group.split()[0]) for group in _SYNONYMS for w in group.split()}
-_STOP_STEMS = frozenset(stem(w) for w in _STOP | TITLE_WORDS) - set(_LEXICON)
+_STOP_STEMS = frozenset(stem(w) for w in _STOP | TITLE_WORDS)
 
 
 @dataclass(frozen=True, slots=True)
 class Anchors:
     """What two statements must agree on to be one claim (None: not stated, agrees)."""
 
-    negated: bool
     years: frozenset[int] | None = None
     months: frozenset[int] | None = None
     days: frozenset[tuple[int, int]] | None = None
     weekdays: frozenset[int] | None = None
     numbers: frozenset[str] | None = None
     relations: frozenset[str] | None = None  # "after" / "before", attached to a time
-    names: frozenset[str] = frozenset()  # who or where: capitalised words
     dated: bool = False  # any of years .. relations stated (a fast path when not)
-    modal: bool = False  # an intention, readiness or prediction, not an event
+    disposition: bool = False  # readiness, wish or intention, not the event itself
+    # "after the election" / "since he left office": the words of the event a time is
+    # measured from (None: no such phrase)
+    reference: frozenset[str] | None = None
 
     def compatible(self, other: Anchors) -> bool:
-        if self.negated != other.negated or self.modal != other.modal:
+        if self.disposition != other.disposition:
             return False
-        # "Trump spoke with Zelensky" is not "Trump spoke with Putin": each names someone
-        # the other does not; a statement that names fewer may still be a paraphrase
-        mine, theirs = self.names, other.names
-        if mine != theirs and (mine - theirs) and (theirs - mine):
+        if not self._same_reference(other):
             return False
         if not (self.dated and other.dated):
             return True
@@ -180,26 +163,39 @@ class Anchors:
                 return False
         return True
 
+    def _same_reference(self, other: Anchors) -> bool:
+        """"Spoke after the election" is not "spoke after his term ended", nor "spoke
+        since July 2020": times measured from other events, or from a date, differ."""
+        mine, theirs = self.reference, other.reference
+        if mine is not None and theirs is not None:
+            return bool(mine & theirs)
+        if mine is not None or theirs is not None:
+            dated_only = other if mine is not None else self
+            return not (dated_only.relations and dated_only.reference is None)
+        return True
+
     def merged(self, other: Anchors) -> Anchors:
         return Anchors(
-            self.negated,
             self.years if self.years is not None else other.years,
             self.months if self.months is not None else other.months,
             self.days if self.days is not None else other.days,
             self.weekdays if self.weekdays is not None else other.weekdays,
             self.numbers if self.numbers is not None else other.numbers,
             self.relations if self.relations is not None else other.relations,
-            self.names | other.names,
             self.dated or other.dated,
-            self.modal,
+            self.disposition,
+            self.reference if self.reference is not None else other.reference,
         )
 
 
 @dataclass(frozen=True, slots=True)
 class StatementFeatures:
-    words: frozenset[str]  # content-word stems (lexicon applied) and anchor values
+    words: frozenset[str]  # content-word stems and anchor values
     anchors: Anchors
-    lead: str | None = None  # the first word's stem, if capitalised (a name, or not)
+    negated: bool = False  # the main clause is negated ("did not speak")
+    irrealis: bool = False  # a prediction or possibility ("will", "could")
+    names: frozenset[str] = frozenset()  # capitalised words mid-sentence, lower-cased
+    lead: str | None = None  # the first word, lower-cased, if capitalised (a name, or not)
 
 
 def _relation(text: str, start: int) -> str | None:
@@ -210,6 +206,25 @@ def _relation(text: str, start: int) -> str | None:
         if w in _BEFORE:
             return "before"
     return None
+
+
+_REFERENCE = re.compile(
+    r"\b(?:after|since|following|before|until|prior\s+to|ahead\s+of)\s+([^,;.:]{3,80})",
+    re.IGNORECASE,
+)
+
+
+def _reference(text: str) -> frozenset[str] | None:
+    """Content stems of the event after "after/since/before..." ("after Trump's first
+    term ended" -> term, end, ...); None when the time is a bare date or absent."""
+    stems: set[str] = set()
+    for m in _REFERENCE.finditer(text):
+        phrase = _DATE.sub(" ", m.group(1))
+        for w in _WORD.findall(phrase):
+            kind, value = _word_class(w.lower())
+            if kind == _CONTENT:
+                stems.add(value)
+    return frozenset(stems) if stems else None
 
 
 def _opt(values: set[_T]) -> frozenset[_T] | None:
@@ -234,7 +249,7 @@ def _word_class(word: str) -> tuple[int, str]:
     s = stem(w)
     if s in _STOP_STEMS or len(s) < 2:
         return _SKIP, s
-    return _CONTENT, _LEXICON.get(s, s)
+    return _CONTENT, s
 
 
 @dataclass(slots=True)
@@ -277,30 +292,46 @@ def _time_anchors(text: str) -> tuple[_Found, str]:
     return found, _DATE.sub(" ", text)
 
 
+def _main_clause_negated(raw: list[str]) -> bool:
+    """Polarity of the first clause: "Kyiv was informed and did not object" is not a
+    negated statement; "Trump and Putin did not speak" is. "urged him not to escalate"
+    directs, it does not negate."""
+    negated = False
+    for i, w in enumerate(raw):
+        if i and raw[i - 1] in ("and", "but") and w in _CLAUSE_START:
+            break  # a second predicate starts here
+        if w in _NEGATIONS and not (w == "not" and i + 1 < len(raw) and raw[i + 1] == "to"):
+            negated = not negated
+    return negated
+
+
+def _is_title_case(cased: list[str]) -> bool:
+    """A headline in Title Case: capitals say nothing about names there."""
+    long = [w for w in cased if len(w) > 3]
+    return len(long) >= 3 and sum(w[0].isupper() for w in long) >= 0.75 * len(long)
+
+
 def statement_features(text: str) -> StatementFeatures:
     found, plain = _time_anchors(text)
     if "US" in plain or "U.S" in plain:
         plain = _US.sub(" USA ", plain)
-    plain = plain.replace("n't", " not").replace("N'T", " NOT")
+    plain = plain.replace("n't", " not").replace("N'T", " NOT").replace("’ll", " ll")
+    plain = plain.replace("'ll", " ll")
     words: set[str] = set()
-    names: set[str] = set()
-    lead = None
-    negated = False
     cased_words = _WORD.findall(plain)
     raw = [w.lower() for w in cased_words]
-    modal = any(w in _MODAL for w in raw)
+    titled = _is_title_case(cased_words)
+    names: set[str] = set()
+    lead = None
     for i, cased in enumerate(cased_words):
         kind, value = _word_class(raw[i])
         if kind == _CONTENT:
             words.add(value)
-            if cased[0].isupper():
+            if cased[0].isupper() and not titled:
                 if i == 0:
-                    lead = value
+                    lead = raw[i]
                 else:
-                    names.add(value)
-        elif kind == _NEGATION:
-            # "urged him not to escalate" directs, it does not negate the statement
-            negated ^= not (value == "not" and i + 1 < len(raw) and raw[i + 1] == "to")
+                    names.add(raw[i])
         elif kind == _NUMBER:
             found.numbers.add(value)
     # anchor values count in the similarity too: a date or number only one side states
@@ -309,16 +340,22 @@ def statement_features(text: str) -> StatementFeatures:
     words.update(f"#{m}-{d}" for m, d in found.days)
     words.update(f"#n{n}" for n in found.numbers)
     anchors = Anchors(
-        negated,
         _opt(found.years),
         _opt(found.months),
         _opt(found.days),
         _opt(found.weekdays),
         _opt(found.numbers),
         _opt(found.relations),
-        frozenset(names),
         bool(found.years or found.months or found.days or found.weekdays)
         or bool(found.numbers or found.relations),
-        modal,
+        any(w in _DISPOSITION for w in raw),
+        _reference(text),
     )
-    return StatementFeatures(frozenset(words), anchors, lead)
+    return StatementFeatures(
+        frozenset(words),
+        anchors,
+        negated=_main_clause_negated(raw),
+        irrealis=any(w in _IRREALIS for w in raw),
+        names=frozenset(names),
+        lead=lead,
+    )
