@@ -25,6 +25,7 @@ import math
 from collections import defaultdict
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
+
 import numpy as np
 from rapidfuzz import fuzz
 

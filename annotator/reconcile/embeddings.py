@@ -84,9 +84,7 @@ class BundledEmbedder:
             encoded = model.tokenizer.encode_batch(
                 list(texts[start : start + _BATCH]), add_special_tokens=False
             )
-            ids = [
-                [i for i, m in zip(e.ids, e.attention_mask, strict=True) if m] for e in encoded
-            ]
+            ids = [[i for i, m in zip(e.ids, e.attention_mask, strict=True) if m] for e in encoded]
             counts = np.array([len(x) for x in ids])
             flat = np.clip(np.fromiter((i for x in ids for i in x), dtype=np.int64), 0, None)
             if not flat.size:

@@ -39,6 +39,7 @@ from annotator.reconcile.names import (
     source_form,
     speaker_form,
 )
+from annotator.reconcile.unionfind import UnionFind
 
 Role = Literal["speaker", "source"]
 MentionKey = tuple[str, Role, str]  # (article id, role, speaker or source id)
@@ -68,23 +69,7 @@ class EntityIndex:
         return None if idx is None else self.entities[idx]
 
 
-class _UnionFind:
-    def __init__(self, keys: Iterable[MentionKey]) -> None:
-        self.parent = {k: k for k in keys}
-
-    def find(self, k: MentionKey) -> MentionKey:
-        root = k
-        while self.parent[root] != root:
-            root = self.parent[root]
-        while self.parent[k] != root:
-            self.parent[k], k = root, self.parent[k]
-        return root
-
-    def union(self, a: MentionKey, b: MentionKey) -> None:
-        ra, rb = self.find(a), self.find(b)
-        if ra != rb:
-            lo, hi = (ra, rb) if ra < rb else (rb, ra)
-            self.parent[hi] = lo  # smallest key is root: the result does not depend on order
+_UnionFind = UnionFind[MentionKey]
 
 
 def _mentions(records: Sequence[ArticleAnnotation]) -> list[_Mention]:

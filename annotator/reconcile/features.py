@@ -164,7 +164,7 @@ class Anchors:
         return True
 
     def _same_reference(self, other: Anchors) -> bool:
-        """"Spoke after the election" is not "spoke after his term ended", nor "spoke
+        """ "Spoke after the election" is not "spoke after his term ended", nor "spoke
         since July 2020": times measured from other events, or from a date, differ."""
         mine, theirs = self.reference, other.reference
         if mine is not None and theirs is not None:
