@@ -66,8 +66,12 @@ def test_same_name_and_same_relay_is_one_source() -> None:
         {"id": "a2", "name": "Officials", "kind": "anonymous", "cited_via": "h"},
     ]
     claims = [
-        {"statement": "The dam was closed", "quote": "the dam was closed", "sources": ["h", "a2"],
-         "stance": "confirm"},
+        {
+            "statement": "The dam was closed",
+            "quote": "the dam was closed",
+            "sources": ["h", "a2"],
+            "stance": "confirm",
+        },
     ]
     record = build_record(article(), extraction(sources=sources, claims=claims), info())
     assert [s.name for s in record.sources] == ["The Herald", "officials"]

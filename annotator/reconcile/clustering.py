@@ -45,17 +45,20 @@ __all__ = [
     "statement_features",
 ]
 
-EMBED_WEIGHT = 0.4  # score = this x cosine + the rest x word overlap, minus penalties
+EMBED_WEIGHT = 0.5  # score = this x cosine + the rest x word overlap, minus penalties
 THRESHOLD = 0.3  # score at or above which two statements are one claim
 LINK_MIN = 0.15  # mean score two clusters need to merge ...
 LINK_SAMPLE = 8  # ... over at most this many members of each
 JUDGE_BAND = 0.12  # pairs from THRESHOLD - this up to THRESHOLD go to the judge
-NEGATION_PENALTY = 0.1
+NEGATION_PENALTY = 0.2
 IRREALIS_PENALTY = 0.0
-NAME_PENALTY = 0.1
+NAME_PENALTY = 0.35
 NAME_SIMILAR = 0.3  # name embeddings at least this close: the same name (Kiev ~ Kyiv)
 NAME_SPELLING = 80  # or spellings this close (rapidfuzz ratio, folded)
-CENTER = True  # subtract the mean vector of the input: what all statements share is no evidence
+# Subtract the mean vector of the input (what all statements share, e.g. the event's
+# protagonists, is no evidence that two say the same thing), shrunk towards zero for small
+# inputs, whose mean is mostly the statements themselves: weight n / (n + CENTER_PRIOR)
+CENTER_PRIOR = 20.0
 IDF_POWER = 2.0
 NEIGHBOURS = 20  # candidates per statement
 NEIGHBOUR_FLOOR = 0.3  # cosine below which a neighbour is not a candidate
@@ -197,8 +200,10 @@ def cluster_statements(
         text_of[text_feature[u]] = t  # the first text with these features
     embedder = embedder or BundledEmbedder()
     vectors = embedder.embed(text_of) if text_of else np.zeros((0, 1), dtype=np.float32)
-    if CENTER and len(vectors) > 1:
-        vectors = normalise(vectors - vectors.mean(axis=0, dtype=np.float64).astype(np.float32))
+    if len(vectors) > 1:
+        shrink = len(vectors) / (len(vectors) + CENTER_PRIOR)
+        mean = vectors.mean(axis=0, dtype=np.float64) * shrink
+        vectors = normalise(vectors - mean.astype(np.float32))
     scorer = ClusterScorer(feats, vectors, embedder)
     edges: list[tuple[float, int, int]] = []
     uncertain: list[tuple[float, int, int]] = []

@@ -138,7 +138,7 @@ class CachedEmbedder:
         keys = [text_key(self.model_id, t) for t in texts]
         missing = sorted({k: t for k, t in zip(keys, texts, strict=True) if k not in known}.items())
         if missing:
-            fresh = normalise(self.inner.embed([t for _, t in missing]))
+            fresh = np.asarray(self.inner.embed([t for _, t in missing]), dtype=np.float32)
             for (k, _), v in zip(missing, fresh, strict=True):
                 known[k] = v
             self._write([k for k, _ in missing], fresh)

@@ -221,6 +221,8 @@ def _reference(text: str) -> frozenset[str] | None:
     for m in _REFERENCE.finditer(text):
         phrase = _DATE.sub(" ", m.group(1))
         for w in _WORD.findall(phrase):
+            if w[0].isupper():
+                continue  # who it is about ("Trump's first term") is not which event
             kind, value = _word_class(w.lower())
             if kind == _CONTENT:
                 stems.add(value)
@@ -348,7 +350,9 @@ def statement_features(text: str) -> StatementFeatures:
         _opt(found.relations),
         bool(found.years or found.months or found.days or found.weekdays)
         or bool(found.numbers or found.relations),
-        any(w in _DISPOSITION for w in raw),
+        any(
+            w in _DISPOSITION and raw[i + 1 : i + 2] in (["to"], ["for"]) for i, w in enumerate(raw)
+        ),
         _reference(text),
     )
     return StatementFeatures(

@@ -100,7 +100,7 @@ def _claim_sources(parts: _Parts, claim: ExtractedClaim, flags: list[str]) -> li
         if sid is None:
             named = parts.source_by_name.get(_key(ref), [])
             relayed = [s for s in named if chain and by_id[s].cited_via == chain[-1]]
-            sid = (relayed or named or [None])[0]
+            sid = (relayed or named)[0] if named else None
         if sid is None:
             sid = _new_source(parts, ref, "other", (_key(ref), ()))
             by_id = {s.id: s for s in parts.sources}
