@@ -23,8 +23,8 @@ from __future__ import annotations
 
 import math
 from collections import defaultdict
-from collections.abc import Callable, Sequence
-from dataclasses import dataclass
+from collections.abc import Callable, Hashable, Sequence
+from dataclasses import dataclass, replace
 
 import numpy as np
 from rapidfuzz import fuzz
@@ -33,8 +33,8 @@ from annotator.core.models import MergedBy
 from annotator.reconcile.embeddings import BundledEmbedder, Embedder, normalise
 from annotator.reconcile.features import Anchors, StatementFeatures, statement_features
 from annotator.reconcile.names import fold
+from annotator.reconcile.linkage import AverageLinkage
 from annotator.reconcile.neighbours import nearest_pairs
-from annotator.reconcile.unionfind import UnionFind
 
 __all__ = [
     "ClusterScorer",
@@ -45,14 +45,19 @@ __all__ = [
     "statement_features",
 ]
 
-EMBED_WEIGHT = 0.5  # score = this x cosine + the rest x word overlap, minus penalties
-THRESHOLD = 0.3  # score at or above which two statements are one claim
+# score = w x word overlap + (1 - w) x cosine, minus penalties. The more the input is
+# about one topic (mean cosine of its statements: ~0.05 for headlines of 30 stories,
+# 0.2-0.4 for the claims of one event), the less the embedding tells its propositions
+# apart, so the more the words count: w = OVERLAP_MAX x min(1, mean cosine / ONE_EVENT)
+OVERLAP_MAX = 0.6
+ONE_EVENT = 0.3
+THRESHOLD = 0.2  # mean pair score at or above which two clusters are one claim
 LINK_MIN = 0.15  # mean score two clusters need to merge ...
 LINK_SAMPLE = 8  # ... over at most this many members of each
 JUDGE_BAND = 0.12  # pairs from THRESHOLD - this up to THRESHOLD go to the judge
-NEGATION_PENALTY = 0.2
+NEGATION_PENALTY = 0.1
 IRREALIS_PENALTY = 0.0
-NAME_PENALTY = 0.35
+NAME_PENALTY = 0.2
 NAME_SIMILAR = 0.3  # name embeddings at least this close: the same name (Kiev ~ Kyiv)
 NAME_SPELLING = 80  # or spellings this close (rapidfuzz ratio, folded)
 # Subtract the mean vector of the input (what all statements share, e.g. the event's
@@ -61,7 +66,7 @@ NAME_SPELLING = 80  # or spellings this close (rapidfuzz ratio, folded)
 CENTER_PRIOR = 20.0
 IDF_POWER = 2.0
 NEIGHBOURS = 20  # candidates per statement
-NEIGHBOUR_FLOOR = 0.3  # cosine below which a neighbour is not a candidate
+NEIGHBOUR_FLOOR = 0.1  # cosine below which a neighbour is not a candidate
 MEDOID_MAX = 60  # distinct wordings above which a cluster's most frequent one represents it
 
 PairJudge = Callable[[str, str], bool | None]  # same claim? None: not asked (budget spent)
@@ -79,10 +84,15 @@ class ClusterScorer:
     """Pair scores over distinct statements: embeddings, word overlap, soft signals."""
 
     def __init__(
-        self, feats: Sequence[StatementFeatures], vectors: np.ndarray, embedder: Embedder
+        self,
+        feats: Sequence[StatementFeatures],
+        vectors: np.ndarray,
+        embedder: Embedder,
+        embed_weight: float = 1.0 - OVERLAP_MAX,
     ) -> None:
         self.feats = feats
         self.vectors = vectors
+        self.embed_weight = embed_weight
         n = len(feats)
         df: dict[str, int] = defaultdict(int)
         for f in feats:
@@ -134,7 +144,7 @@ class ClusterScorer:
             return 1.0
         fi, fj = self.feats[i], self.feats[j]
         cos = float(self.vectors[i] @ self.vectors[j])
-        s = EMBED_WEIGHT * cos + (1.0 - EMBED_WEIGHT) * self.overlap(i, j)
+        s = self.embed_weight * cos + (1.0 - self.embed_weight) * self.overlap(i, j)
         if fi.negated != fj.negated:
             s -= NEGATION_PENALTY
         if fi.irrealis != fj.irrealis:
@@ -144,91 +154,88 @@ class ClusterScorer:
         return s
 
 
-class _Clusters:
-    """Union-find over distinct statements keeping each cluster's anchors, members and
-    what merged it."""
-
-    def __init__(self, anchors: Sequence[Anchors], scorer: ClusterScorer) -> None:
-        self.sets: UnionFind[int] = UnionFind(range(len(anchors)))
-        self.anchors = list(anchors)
-        self.members = [[i] for i in range(len(anchors))]
-        self.merged_by: list[MergedBy | None] = [None] * len(anchors)
-        self.scorer = scorer
-
-    def try_union(self, i: int, j: int, how: MergedBy) -> bool:
-        ri, rj = self.sets.find(i), self.sets.find(j)
-        if ri == rj:
-            return True
-        if not self.anchors[ri].compatible(self.anchors[rj]):
-            return False
-        left, right = self.members[ri][:LINK_SAMPLE], self.members[rj][:LINK_SAMPLE]
-        if len(left) * len(right) > 1:
-            mean = sum(self.scorer.score(a, b) for a in left for b in right)
-            if mean / (len(left) * len(right)) < LINK_MIN:
-                return False
-        joined = self.sets.union(ri, rj)
-        assert joined is not None
-        lo, hi = joined
-        self.anchors[lo] = self.anchors[lo].merged(self.anchors[hi])
-        self.members[lo].extend(self.members[hi])
-        self.members[hi] = []
-        self.merged_by[lo] = max(
-            (m for m in (self.merged_by[lo], self.merged_by[hi], how) if m is not None),
-            key=_RANK.__getitem__,
-        )
-        return True
-
-
 def cluster_statements(
     statements: Sequence[str],
     *,
     embedder: Embedder | None = None,
     judge: PairJudge | None = None,
+    published: Sequence[str | None] | None = None,
 ) -> list[StatementCluster]:
-    """Group statements into claims; clusters are ordered by their first member."""
-    unique: dict[str, int] = {}
-    owner: list[int] = []  # statement -> distinct text
-    for s in statements:
-        owner.append(unique.setdefault(" ".join(s.split()), len(unique)))
+    """Group statements into claims; clusters are ordered by their first member.
+
+    `published` (YYYY-MM-DD or None, one per statement): the date of the article each
+    statement comes from; an undated "they spoke" then refers to the event it reports.
+    """
+    unique: dict[tuple[str, int | None], int] = {}
+    owner: list[int] = []  # statement -> distinct (text, year of its article)
+    for k, s in enumerate(statements):
+        year = _year(published[k]) if published is not None else None
+        owner.append(unique.setdefault((" ".join(s.split()), year), len(unique)))
     by_feature: dict[StatementFeatures, int] = {}
     text_feature: list[int] = []  # distinct text -> feature (same words and anchors: one claim)
-    for t in unique:
-        text_feature.append(by_feature.setdefault(statement_features(t), len(by_feature)))
+    for t, year in unique:
+        f = statement_features(t)
+        if year is not None and f.anchors.news_time:
+            f = replace(f, anchors=replace(f.anchors, implied_year=year))
+        text_feature.append(by_feature.setdefault(f, len(by_feature)))
     feats = list(by_feature)
+    texts = [t for t, _ in unique]
     text_of = [""] * len(feats)
-    for t, u in zip(reversed(unique), reversed(range(len(unique))), strict=True):
+    for t, u in zip(reversed(texts), reversed(range(len(texts))), strict=True):
         text_of[text_feature[u]] = t  # the first text with these features
     embedder = embedder or BundledEmbedder()
-    vectors = embedder.embed(text_of) if text_of else np.zeros((0, 1), dtype=np.float32)
+    raw = embedder.embed(text_of) if text_of else np.zeros((0, 1), dtype=np.float32)
+    vectors, embed_weight = raw, 1.0 - OVERLAP_MAX
     if len(vectors) > 1:
-        shrink = len(vectors) / (len(vectors) + CENTER_PRIOR)
-        mean = vectors.mean(axis=0, dtype=np.float64) * shrink
-        vectors = normalise(vectors - mean.astype(np.float32))
-    scorer = ClusterScorer(feats, vectors, embedder)
-    edges: list[tuple[float, int, int]] = []
+        n = len(vectors)
+        mean = vectors.mean(axis=0, dtype=np.float64)
+        topical = max(0.0, (n * float(mean @ mean) - 1.0) / (n - 1))  # mean pair cosine
+        embed_weight = 1.0 - OVERLAP_MAX * min(1.0, topical / ONE_EVENT)
+        vectors = normalise(vectors - (mean * n / (n + CENTER_PRIOR)).astype(np.float32))
+    scorer = ClusterScorer(feats, vectors, embedder, embed_weight)
+    edges: list[tuple[int, int, float]] = []
     uncertain: list[tuple[float, int, int]] = []
     for i, j in nearest_pairs(vectors, NEIGHBOURS, NEIGHBOUR_FLOOR).tolist():
-        if not feats[i].anchors.compatible(feats[j].anchors):
-            continue
         score = scorer.score(i, j)
-        if score >= THRESHOLD:
-            edges.append((-score, i, j))
-        elif judge is not None and score >= THRESHOLD - JUDGE_BAND:
+        edges.append((i, j, score - embed_weight * float(vectors[i] @ vectors[j])))
+        if judge is not None and THRESHOLD - JUDGE_BAND <= score < THRESHOLD:
             uncertain.append((-score, i, j))
-    clusters = _Clusters([f.anchors for f in feats], scorer)
-    for _, i, j in sorted(edges):
-        clusters.try_union(i, j, "embedding")
+    counts = [0] * len(feats)
+    for u in owner:
+        counts[text_feature[u]] += 1
+    linkage = AverageLinkage(
+        vectors, embed_weight, [f.anchors for f in feats], edges, _anchors_clash, counts
+    )
+    merged_by: list[MergedBy | None] = [None] * len(feats)
+    for a, b in linkage.run(THRESHOLD):
+        merged_by[min(a, b)] = "embedding"
     if judge is not None:
         for _, i, j in sorted(uncertain):
-            if clusters.sets.find(i) == clusters.sets.find(j):
-                continue  # already one claim: no call
-            if not clusters.anchors[clusters.sets.find(i)].compatible(
-                clusters.anchors[clusters.sets.find(j)]
-            ):
-                continue
+            ri, rj = linkage.find(i), linkage.find(j)
+            if ri == rj or linkage.clashes(ri, rj):
+                continue  # already one claim, or contradicting anchors: no call
             if judge(text_of[i], text_of[j]):
-                clusters.try_union(i, j, "model")
-    return _result(statements, owner, text_feature, list(unique), clusters)
+                linkage.merge(ri, rj)
+                merged_by[min(ri, rj)] = "model"
+    strongest: dict[int, MergedBy] = {}  # what merged a cluster: the strongest of its merges
+    for i, how in enumerate(merged_by):
+        if how is not None:
+            root = linkage.find(i)
+            if root not in strongest or _RANK[how] > _RANK[strongest[root]]:
+                strongest[root] = how
+    roots = [linkage.find(i) for i in range(len(feats))]
+    return _result(statements, owner, text_feature, texts, roots, strongest, raw)
+
+
+def _anchors_clash(a: Hashable, b: Hashable) -> bool:
+    assert isinstance(a, Anchors) and isinstance(b, Anchors)
+    return not a.compatible(b)
+
+
+def _year(published: str | None) -> int | None:
+    if published and len(published) >= 4 and published[:4].isdigit():
+        return int(published[:4])
+    return None
 
 
 def _result(
@@ -236,11 +243,13 @@ def _result(
     owner: list[int],
     text_feature: list[int],
     texts: list[str],
-    clusters: _Clusters,
+    roots: list[int],
+    merged_by: dict[int, MergedBy],
+    raw: np.ndarray,
 ) -> list[StatementCluster]:
     groups: dict[int, list[int]] = defaultdict(list)
     for idx, u in enumerate(owner):
-        groups[clusters.sets.find(text_feature[u])].append(idx)
+        groups[roots[text_feature[u]]].append(idx)
     result = []
     for root, members in sorted(groups.items(), key=lambda g: g[1][0]):
         counts: dict[int, int] = defaultdict(int)  # distinct text -> statements
@@ -248,11 +257,13 @@ def _result(
         for idx in members:
             counts[owner[idx]] += 1
             first.setdefault(owner[idx], idx)
+        # plain cosine of the texts: the representative, and so the claim id, depends on
+        # the cluster's wordings only, not on what else is in the input
         best = _medoid(
-            counts, texts, lambda a, b: clusters.scorer.score(text_feature[a], text_feature[b])
+            counts, texts, lambda a, b: float(raw[text_feature[a]] @ raw[text_feature[b]])
         )
-        how = clusters.merged_by[root]
-        if how is None and len(counts) > 1:
+        how = merged_by.get(root)
+        if how is None and len({texts[u] for u in counts}) > 1:
             how = "rule"  # wordings with the same content words and anchors
         result.append(StatementCluster(members, first[best], how))
     return result

@@ -49,7 +49,7 @@ _NUMBER_WORDS = {
         _split("zero one two three four five six seven eight nine ten eleven twelve")
     )
     if i >= 2  # "one" is mostly a pronoun ("one of the sources")
-} | {"dozen": "12", "hundred": "100", "thousand": "1000", "million": "1e6", "billion": "1e9"}
+} | {"dozen": "12"}  # scale words ("million") belong to the number before them
 _AFTER = frozenset({"since", "after", "following", "from"})
 _BEFORE = frozenset({"before", "until", "till", "prior", "by", "ahead"})
 _NEGATIONS = frozenset({"not", "no", "never", "neither", "nor", "none", "nobody", "nothing"})
@@ -65,6 +65,9 @@ _DISPOSITION = frozenset(
 # Irrealis: a prediction or possibility. Headlines write one event as "X to split", "X
 # will split", "X splits", so this only lowers a score, it does not forbid a match.
 _IRREALIS = frozenset(_split("will would could might may can shall ll"))
+_MODAL_PERFECT = frozenset(_split("would could might may must should"))  # + "have" + done
+_PAST_AUX = frozenset(_split("was were had did"))
+_PRESENT_PASSIVE = frozenset(_split("is are be been being am to"))  # "is expected": not past
 # Clause openers after "and"/"but": a new predicate whose polarity is its own
 _CLAUSE_START = frozenset(
     _split(
@@ -79,7 +82,7 @@ _DATE = re.compile(
     rf"|\b(?P<m3>{_M})(?:,?\s+(?P<y3>(?:19|20)\d\d))\b"
     r"|\b(?P<y4>(?:19|20)\d\d)s?\b"
     r"|\b(?P<wd>monday|tuesday|wednesday|thursday|friday|saturday|sunday)\b"
-    r"|\b(?P<num>\d+(?:[.,]\d+)*)\b",
+    r"|\b(?P<num>\d+(?:[.,]\d+)*)(?![\d.,]*\d)",
     re.IGNORECASE,
 )
 _WORD = re.compile(r"[^\W\d_]+(?:['’][^\W\d_]+)?", re.UNICODE)
@@ -111,6 +114,9 @@ _IRREGULAR = {
 }  # fmt: skip
 
 
+_IRREGULAR_PAST = frozenset(_IRREGULAR) | {"said", "told"}
+
+
 @lru_cache(maxsize=1 << 16)
 def stem(word: str) -> str:
     """A light, consistent stem: irregular forms, one inflection off, folded, cut at 6."""
@@ -139,14 +145,42 @@ class Anchors:
     numbers: frozenset[str] | None = None
     relations: frozenset[str] | None = None  # "after" / "before", attached to a time
     dated: bool = False  # any of years .. relations stated (a fast path when not)
-    disposition: bool = False  # readiness, wish or intention, not the event itself
+    # a disposition (readiness, wish, intention: "ready to speak") or a possibility about
+    # the past ("could have opposed"): not the event itself ...
+    modal: bool = False
+    # ... which a statement that the event happened ("spoke", "was informed") reports
+    realis: bool = False
     # "after the election" / "since he left office": the words of the event a time is
     # measured from (None: no such phrase)
     reference: frozenset[str] | None = None
+    # News time: "they spoke", "they spoke on Tuesday" (no year, no other event to count
+    # from) in an article refers to the event the article reports, near its publication:
+    # this is the article's year (set by the caller, see `news_time`)
+    implied_year: int | None = None
+    # a span of time, not one recent event: the perfect with "since" ("have spoken since
+    # he left office"), or several occasions ("spoke at various points after ...")
+    open_range: bool = False
+
+    @property
+    def news_time(self) -> bool:
+        """Whether the statement's time is the article's: a past event or a day or month
+        with no year and no reference event."""
+        return (
+            self.years is None
+            and self.reference is None
+            and (self.realis or self.weekdays is not None or self.months is not None)
+        )
 
     def compatible(self, other: Anchors) -> bool:
-        if self.disposition != other.disposition:
-            return False
+        if self.modal != other.modal and (self.realis if other.modal else other.realis):
+            return False  # "ready to speak" / "could have spoken" vs "spoke"
+        for a, b in ((self, other), (other, self)):
+            # "they spoke" (an article of 2024) is not "they spoke after 2021": an open
+            # range of years or another year does not pin the event near publication
+            if a.implied_year is not None and (
+                b.open_range or (b.years is not None and b.years != {a.implied_year})
+            ):
+                return False
         if not self._same_reference(other):
             return False
         if not (self.dated and other.dated):
@@ -156,12 +190,13 @@ class Anchors:
             (self.months, other.months),
             (self.days, other.days),
             (self.weekdays, other.weekdays),
-            (self.numbers, other.numbers),
             (self.relations, other.relations),
         ):
-            if a is not None and b is not None and a != b:
+            # both state one and none agrees: a headline that adds a figure ("split in
+            # two, lay off 5,000") still tells the same story as one that does not
+            if a is not None and b is not None and not (a & b):
                 return False
-        return True
+        return _same_quantities(self.numbers, other.numbers)
 
     def _same_reference(self, other: Anchors) -> bool:
         """ "Spoke after the election" is not "spoke after his term ended", nor "spoke
@@ -174,18 +209,60 @@ class Anchors:
             return not (dated_only.relations and dated_only.reference is None)
         return True
 
-    def merged(self, other: Anchors) -> Anchors:
-        return Anchors(
-            self.years if self.years is not None else other.years,
-            self.months if self.months is not None else other.months,
-            self.days if self.days is not None else other.days,
-            self.weekdays if self.weekdays is not None else other.weekdays,
-            self.numbers if self.numbers is not None else other.numbers,
-            self.relations if self.relations is not None else other.relations,
-            self.dated or other.dated,
-            self.disposition,
-            self.reference if self.reference is not None else other.reference,
-        )
+def _same_quantities(a: frozenset[str] | None, b: frozenset[str] | None) -> bool:
+    """Numbers conflict only where both count the same thing and no count agrees (within
+    rounding): "cut 500 jobs" / "cut 5,000 jobs"; "a 280-pound catfish" / "a 19-stone
+    catfish", or figures with no unit, do not compare."""
+    if a is None or b is None:
+        return True
+    mine, theirs = _by_unit(a), _by_unit(b)
+    return all(
+        any(abs(x - y) <= ROUNDING * max(abs(x), abs(y)) for x in mine[u] for y in theirs[u])
+        for u in mine.keys() & theirs.keys()
+    )
+
+
+ROUNDING = 0.02  # "111,000 jobs" and "110,000 jobs" are one figure, rounded
+
+
+def _by_unit(quantities: frozenset[str]) -> dict[str, list[float]]:
+    out: dict[str, list[float]] = {}
+    for q in quantities:
+        value, _, unit = q.partition("|")
+        if unit:
+            try:
+                out.setdefault(unit, []).append(float(value))
+            except ValueError:
+                continue
+    return out
+
+
+_SCALE = {"hundred": 100, "thousand": 1000, "k": 1000, "million": 10**6, "m": 10**6,
+          "mn": 10**6, "billion": 10**9, "bn": 10**9, "trillion": 10**12}  # fmt: skip
+_AFTER_NUMBER = re.compile(r"[\s-]*(%|per\s*cent\b)?([^\W\d_]+)?", re.UNICODE)
+
+
+def _quantity(value: str, before: str, after: str) -> str:
+    """ "value|unit": the value times a scale word after it, the unit a currency sign
+    before it or the stem of the word after it ("12 people" -> 12|peopl, "$5 million" ->
+    5000000|$)."""
+    m = _AFTER_NUMBER.match(after)
+    assert m is not None
+    words = after[m.end(1) if m.group(1) else 0 :]
+    nxt = _WORD.findall(words[:40].lower())[:2]
+    amount = float(value)
+    if nxt and nxt[0] in _SCALE:
+        amount *= _SCALE[nxt[0]]
+        nxt = nxt[1:]
+    if before.rstrip()[-1:] in ("$", "£", "€", "¥"):
+        unit = before.rstrip()[-1]
+    elif m.group(1):
+        unit = "%"
+    elif nxt:
+        unit = stem(nxt[0])
+    else:
+        unit = ""
+    return f"{amount:g}|{unit}"
 
 
 @dataclass(frozen=True, slots=True)
@@ -272,7 +349,11 @@ def _time_anchors(text: str) -> tuple[_Found, str]:
     for m in _DATE.finditer(text):
         g = m.groupdict()
         if g["num"] is not None:
-            found.numbers.add(g["num"].replace(",", ""))
+            digits = g["num"].replace(",", "")
+            try:
+                found.numbers.add(_quantity(digits, text[: m.start()], text[m.end() :]))
+            except ValueError:  # "1.2.3"
+                found.numbers.add(f"{digits}|")
             continue
         month = g["m1"] or g["m2"] or g["m3"]
         year = g["y1"] or g["y2"] or g["y3"] or g["y4"]
@@ -292,6 +373,48 @@ def _time_anchors(text: str) -> tuple[_Found, str]:
         if rel:
             found.relations.add(rel)
     return found, _DATE.sub(" ", text)
+
+
+def _mood(raw: list[str], cased: list[str], titled: bool) -> tuple[bool, bool]:
+    """(modal, realis): a disposition ("ready to", "wants to") or a modal perfect
+    ("could have opposed"); else whether a verb says the event happened (a past form:
+    "spoke", "was informed", "had agreed")."""
+    disposition = any(
+        w in _DISPOSITION and raw[i + 1 : i + 2] in (["to"], ["for"]) for i, w in enumerate(raw)
+    )
+    possible = any(
+        w in _MODAL_PERFECT and "have" in raw[i + 1 : i + 3] for i, w in enumerate(raw)
+    )
+    if disposition or possible:
+        return True, False
+    if any(w in _IRREALIS for w in raw):
+        return False, False
+    for i, w in enumerate(raw):
+        if w in _PAST_AUX:
+            return False, True
+        if (
+            (w in _IRREGULAR_PAST or (w.endswith("ed") and len(w) > 4))
+            and (titled or not cased[i][0].isupper())  # "United" is a name
+            and (i == 0 or raw[i - 1] not in _PRESENT_PASSIVE)
+        ):
+            return False, True
+    return False, False
+
+
+_PERFECT = frozenset(_split("has have had ve d"))
+_OCCASIONS = frozenset(
+    _split("various several multiple numerous repeatedly regularly often occasionally")
+)
+
+
+def _open_range(raw: list[str]) -> bool:
+    """A span rather than one event: "has/have/had ... since" or several occasions."""
+    if any(w in _OCCASIONS for w in raw):
+        return True
+    if "since" not in raw:
+        return False
+    since = raw.index("since")
+    return any(w in _PERFECT for w in raw[:since])
 
 
 def _main_clause_negated(raw: list[str]) -> bool:
@@ -335,12 +458,12 @@ def statement_features(text: str) -> StatementFeatures:
                 else:
                     names.add(raw[i])
         elif kind == _NUMBER:
-            found.numbers.add(value)
+            found.numbers.add(_quantity(value, "", " ".join(cased_words[i + 1 : i + 3])))
     # anchor values count in the similarity too: a date or number only one side states
     # makes two statements less alike without forbidding the match
     words.update(f"#{y}" for y in found.years)
     words.update(f"#{m}-{d}" for m, d in found.days)
-    words.update(f"#n{n}" for n in found.numbers)
+    words.update(f"#n{n.partition('|')[0]}" for n in found.numbers)
     anchors = Anchors(
         _opt(found.years),
         _opt(found.months),
@@ -350,10 +473,9 @@ def statement_features(text: str) -> StatementFeatures:
         _opt(found.relations),
         bool(found.years or found.months or found.days or found.weekdays)
         or bool(found.numbers or found.relations),
-        any(
-            w in _DISPOSITION and raw[i + 1 : i + 2] in (["to"], ["for"]) for i, w in enumerate(raw)
-        ),
-        _reference(text),
+        *_mood(raw, cased_words, titled),
+        reference=_reference(text),
+        open_range=_open_range(raw),
     )
     return StatementFeatures(
         frozenset(words),
@@ -363,3 +485,4 @@ def statement_features(text: str) -> StatementFeatures:
         names=frozenset(names),
         lead=lead,
     )
+

@@ -125,7 +125,12 @@ def _reconcile(
         for pos, c in enumerate(rec.claims)
     ]
     statements = [" ".join(it.claim.statement.split()) for it in items]
-    groups = cluster_statements(statements, judge=judge, embedder=embedder)
+    groups = cluster_statements(
+        statements,
+        judge=judge,
+        embedder=embedder,
+        published=[it.record.article.published for it in items],
+    )
     drafts = [
         _consolidate(
             [items[i] for i in g.members], statements[g.representative], entities, g.merged_by
