@@ -67,11 +67,6 @@ def test_three_propositions_about_when_they_spoke_stay_apart(summary: EventSumma
     assert len({after_election.id, after_first_term.id, not_since_2020.id}) == 3
 
 
-@pytest.mark.xfail(strict=False,
-
-    reason="not reached: 'Trump and Putin spoke' (000) joins Woodward's claim, so the call "
-    "is two disputed claims",
-)
 def test_the_call_is_one_disputed_claim(summary: EventSummary) -> None:
     call = claim_of(summary, A4, "c2")  # the Kremlin denies the call
     assert call.status == "disputed"

@@ -31,7 +31,7 @@ from rapidfuzz import fuzz
 
 from annotator.core.models import MergedBy
 from annotator.reconcile.embeddings import BundledEmbedder, Embedder, normalise
-from annotator.reconcile.features import Anchors, StatementFeatures, statement_features
+from annotator.reconcile.features import Anchors, StatementFeatures, statement_features, stem
 from annotator.reconcile.names import fold
 from annotator.reconcile.linkage import AverageLinkage
 from annotator.reconcile.neighbours import nearest_pairs
@@ -58,6 +58,7 @@ JUDGE_BAND = 0.12  # pairs from THRESHOLD - this up to THRESHOLD go to the judge
 NEGATION_PENALTY = 0.1
 IRREALIS_PENALTY = 0.0
 NAME_PENALTY = 0.2
+SLOT_PENALTY = 0.2
 NAME_SIMILAR = 0.3  # name embeddings at least this close: the same name (Kiev ~ Kyiv)
 NAME_SPELLING = 80  # or spellings this close (rapidfuzz ratio, folded)
 # Subtract the mean vector of the input (what all statements share, e.g. the event's
@@ -106,7 +107,14 @@ class ClusterScorer:
             f.names | {f.lead} if f.lead is not None and f.lead in vocabulary else f.names
             for f in feats
         ]
-        distinct = sorted({w for ns in self.names for w in ns})
+        self.slots: list[dict[str, set[str]]] = []
+        for f in feats:
+            by_slot: dict[str, set[str]] = defaultdict(set)
+            for slot, name in f.slots:
+                if slot != "^" or name != f.lead or name in vocabulary:
+                    by_slot[slot].add(name)
+            self.slots.append(by_slot)
+        distinct = sorted({w for ns in self.names for w in ns} | {w for f in feats for _, w in f.slots})
         self.name_index = {w: i for i, w in enumerate(distinct)}
         self.name_vectors = embedder.embed(distinct) if distinct else np.zeros((0, 1))
         self._same_name: dict[tuple[str, str], bool] = {}
@@ -115,8 +123,18 @@ class ClusterScorer:
         denom = self.totals[i] + self.totals[j]
         if not denom:
             return 1.0
-        shared = self.feats[i].words & self.feats[j].words
-        return 2.0 * sum(self.weight[w] for w in shared) / denom
+        wi, wj = self.feats[i].words, self.feats[j].words
+        total = sum(self.weight[w] for w in wi & wj)
+        # a name spelt another way is the same word ("Kiev" / "Kyiv")
+        mine = [(a, stem(a)) for a in self.names[i] if stem(a) not in wj]
+        if mine:
+            theirs = [(b, stem(b)) for b in self.names[j] if stem(b) not in wi]
+            for a, sa in mine:
+                for b, sb in theirs:
+                    if sa in self.weight and sb in self.weight and self.same_name(a, b):
+                        total += min(self.weight[sa], self.weight[sb])
+                        break
+        return min(1.0, 2.0 * total / denom)
 
     def same_name(self, a: str, b: str) -> bool:
         key = (a, b) if a < b else (b, a)
@@ -139,6 +157,16 @@ class ClusterScorer:
             return False
         return any(not any(self.same_name(b, a) for a in mine) for b in theirs - mine)
 
+    def slots_clash(self, i: int, j: int) -> bool:
+        """Both put someone in one slot and no one is the same: "spoke with Zelensky" /
+        "spoke with Putin", "Putin congratulated Trump" / "Trump took the call"."""
+        mine, theirs = self.slots[i], self.slots[j]
+        for slot in mine.keys() & theirs.keys():
+            a, b = mine[slot], theirs[slot]
+            if not (a & b) and not any(self.same_name(x, y) for x in a for y in b):
+                return True
+        return False
+
     def score(self, i: int, j: int) -> float:
         if i == j:
             return 1.0
@@ -151,6 +179,8 @@ class ClusterScorer:
             s -= IRREALIS_PENALTY
         if self.names_clash(i, j):
             s -= NAME_PENALTY
+        if self.slots_clash(i, j):
+            s -= SLOT_PENALTY
         return s
 
 

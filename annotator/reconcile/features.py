@@ -52,6 +52,7 @@ _NUMBER_WORDS = {
 } | {"dozen": "12"}  # scale words ("million") belong to the number before them
 _AFTER = frozenset({"since", "after", "following", "from"})
 _BEFORE = frozenset({"before", "until", "till", "prior", "by", "ahead"})
+_AT = frozenset({"on", "in", "at", "during", "of"})
 _NEGATIONS = frozenset({"not", "no", "never", "neither", "nor", "none", "nobody", "nothing"})
 # A disposition (readiness, willingness, ability, wish, intention) is a claim about a
 # person, not the event it points to: "Putin is ready to speak to Trump" is not "they spoke".
@@ -132,6 +133,7 @@ def stem(word: str) -> str:
 
 
 _STOP_STEMS = frozenset(stem(w) for w in _STOP | TITLE_WORDS)
+_TITLE_STEMS = frozenset(stem(w) for w in TITLE_WORDS)
 
 
 @dataclass(frozen=True, slots=True)
@@ -273,15 +275,23 @@ class StatementFeatures:
     irrealis: bool = False  # a prediction or possibility ("will", "could")
     names: frozenset[str] = frozenset()  # capitalised words mid-sentence, lower-cased
     lead: str | None = None  # the first word, lower-cased, if capitalised (a name, or not)
+    # (slot, name): each name with the word before its name group, "^" at the start,
+    # across "and": "Trump and Putin spoke with Zelensky" -> (^, trump), (^, putin),
+    # (with, zelensky). Two statements that fill one slot with different people differ.
+    slots: frozenset[tuple[str, str]] = frozenset()
 
 
 def _relation(text: str, start: int) -> str | None:
+    """ "after/since/before ..." up to three words before a date; a nearer "on"/"in"
+    ("by phone on Thursday") means the date is when, not a bound."""
     before = _WORD.findall(text[max(0, start - 30) : start].lower())[-3:]
     for w in reversed(before):
         if w in _AFTER:
             return "after"
         if w in _BEFORE:
             return "before"
+        if w in _AT:
+            return None
     return None
 
 
@@ -484,5 +494,26 @@ def statement_features(text: str) -> StatementFeatures:
         irrealis=any(w in _IRREALIS for w in raw),
         names=frozenset(names),
         lead=lead,
+        slots=frozenset() if titled else _slots(cased_words, raw),
     )
+
+
+_COORDINATION = frozenset(_split("and or nor"))
+
+
+def _slots(cased: list[str], raw: list[str]) -> frozenset[tuple[str, str]]:
+    out: set[tuple[str, str]] = set()
+    slot, in_group = "^", False
+    for i, (c, w) in enumerate(zip(cased, raw, strict=True)):
+        kind = _word_class(w)[0]
+        if c[0].isupper() and kind == _CONTENT:
+            if not in_group and i and raw[i - 1] not in _COORDINATION:
+                slot = stem(raw[i - 1])
+            in_group = True
+            out.add((slot, w))
+        elif in_group and (w in _COORDINATION or c[0].isupper() or stem(w) in _TITLE_STEMS):
+            continue  # "Trump and Putin", "Russian President Vladimir Putin": one slot
+        else:
+            in_group = False
+    return frozenset(out)
 
