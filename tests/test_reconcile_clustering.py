@@ -39,7 +39,7 @@ def _score(folder: Path) -> tuple[float, float, float]:
 def test_clustering_quality_on_the_sample_records() -> None:
     precision, recall, f1 = _score(RECORDS)
     print(f"B-cubed precision {precision:.3f} recall {recall:.3f} F1 {f1:.3f}")
-    # measured: precision 0.892, recall 0.892
+    # measured: precision 0.90, recall 0.90, F1 0.899 (target 0.95: not reached)
     assert precision >= 0.88 and recall >= 0.88
 
 
@@ -111,6 +111,54 @@ def test_readiness_or_intention_is_not_the_event() -> None:
     assert clusters == [[0, 2], [1]]
 
 
+def test_a_possibility_about_the_past_is_not_the_fact() -> None:
+    could = statement_features("The union could have accepted or rejected the offer")
+    did = statement_features("The union accepted the offer")
+    assert could.anchors.modal and did.anchors.realis
+    assert not could.anchors.compatible(did.anchors)
+    # a prediction, or the present tense, does not compare with a fact: meaning decides
+    will = statement_features("The union will accept the offer")
+    assert will.anchors.compatible(did.anchors) and will.anchors.compatible(could.anchors)
+
+
+@pytest.mark.parametrize(
+    ("a", "b", "same"),
+    [
+        ("The company will cut 500 jobs", "The company will cut 5,000 jobs", False),
+        ("IBM to cut more than 111,000 jobs", "IBM to cut 110,000 jobs", True),  # rounding
+        ("A 280-pound catfish was caught", "A 19-stone catfish was caught", True),  # units
+        ("HP will split in two, and lay off 5,000", "HP will split into two companies", True),
+        ("Prices rose 6 percent", "Prices rose 4%", False),
+        ("The bank lent $5 million", "The bank lent $5m", True),
+    ],
+)  # fmt: skip
+def test_numbers_compare_only_where_they_count_the_same_thing(a: str, b: str, same: bool) -> None:
+    fa, fb = statement_features(a).anchors, statement_features(b).anchors
+    assert fa.compatible(fb) is same
+
+
+def test_news_time_an_undated_event_is_the_one_the_article_reports() -> None:
+    statements = [
+        "The ministers met in Oslo",  # undated, in an article of 2025
+        "The ministers met in Oslo in the days after the summit",
+        "The ministers met in Oslo several times after 2019",
+        "The ministers have met in Oslo since the treaty was signed",
+    ]
+    published = ["2025-03-02", "2025-03-01", "2025-03-01", "2025-03-01"]
+    clusters = cluster_statements(statements, published=published)
+    (bare,) = [c for c in clusters if 0 in c.members]
+    assert 1 in bare.members  # pinned near publication: the same event
+    assert 2 not in bare.members and 3 not in bare.members  # a span of years, not one event
+    plain = statement_features("The ministers met in Oslo")
+    assert plain.anchors.news_time and plain.anchors.implied_year is None  # set by the caller
+
+
+def test_weekday_of_the_reported_event_is_not_another_year() -> None:
+    statements = ["Dockers went on strike on Tuesday", "Dockers went on strike in 2022"]
+    assert len(cluster_statements(statements, published=["2025-06-12"] * 2)) == 2
+    assert statement_features("They spoke by phone on Thursday").anchors.relations is None
+
+
 def test_identical_wordings_are_merged_by_rule() -> None:
     (cluster,) = cluster_statements(["The dam broke", "The  dam broke", "The dam broke."])
     assert cluster.merged_by == "rule" and cluster.members == [0, 1, 2]
@@ -170,4 +218,4 @@ def test_embeddings_are_cached_by_statement(tmp_path: Path) -> None:
 def test_other_event_fixture_records() -> None:
     precision, recall, f1 = _score(OTHER_EVENT)
     print(f"B-cubed precision {precision:.3f} recall {recall:.3f} F1 {f1:.3f}")
-    assert f1 >= 0.90  # measured 0.903 (target 0.95: not reached yet)
+    assert f1 >= 0.95  # measured: precision 1.0, recall 0.958, F1 0.979
