@@ -23,7 +23,7 @@ from __future__ import annotations
 
 import math
 from collections import defaultdict
-from collections.abc import Callable, Hashable, Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, replace
 
 import numpy as np
@@ -56,7 +56,6 @@ LINK_MIN = 0.15  # mean score two clusters need to merge ...
 LINK_SAMPLE = 8  # ... over at most this many members of each
 JUDGE_BAND = 0.12  # pairs from THRESHOLD - this up to THRESHOLD go to the judge
 NEGATION_PENALTY = 0.1
-IRREALIS_PENALTY = 0.0
 NAME_PENALTY = 0.2
 SLOT_PENALTY = 0.2
 NAME_SIMILAR = 0.3  # name embeddings at least this close: the same name (Kiev ~ Kyiv)
@@ -66,8 +65,8 @@ NAME_SPELLING = 80  # or spellings this close (rapidfuzz ratio, folded)
 # inputs, whose mean is mostly the statements themselves: weight n / (n + CENTER_PRIOR)
 CENTER_PRIOR = 20.0
 IDF_POWER = 2.0
-NEIGHBOURS = 20  # candidates per statement
-NEIGHBOUR_FLOOR = 0.1  # cosine below which a neighbour is not a candidate
+NEIGHBOURS = 15  # candidates per statement
+NEIGHBOUR_FLOOR = 0.2  # cosine below which a neighbour is not a candidate
 MEDOID_MAX = 60  # distinct wordings above which a cluster's most frequent one represents it
 
 PairJudge = Callable[[str, str], bool | None]  # same claim? None: not asked (budget spent)
@@ -170,13 +169,14 @@ class ClusterScorer:
     def score(self, i: int, j: int) -> float:
         if i == j:
             return 1.0
+        return self.embed_weight * float(self.vectors[i] @ self.vectors[j]) + self.extra(i, j)
+
+    def extra(self, i: int, j: int) -> float:
+        """The score without its cosine part: word overlap minus penalties."""
         fi, fj = self.feats[i], self.feats[j]
-        cos = float(self.vectors[i] @ self.vectors[j])
-        s = self.embed_weight * cos + (1.0 - self.embed_weight) * self.overlap(i, j)
+        s = (1.0 - self.embed_weight) * self.overlap(i, j)
         if fi.negated != fj.negated:
             s -= NEGATION_PENALTY
-        if fi.irrealis != fj.irrealis:
-            s -= IRREALIS_PENALTY
         if self.names_clash(i, j):
             s -= NAME_PENALTY
         if self.slots_clash(i, j):
@@ -225,16 +225,27 @@ def cluster_statements(
     scorer = ClusterScorer(feats, vectors, embedder, embed_weight)
     edges: list[tuple[int, int, float]] = []
     uncertain: list[tuple[float, int, int]] = []
-    for i, j in nearest_pairs(vectors, NEIGHBOURS, NEIGHBOUR_FLOOR).tolist():
-        score = scorer.score(i, j)
-        edges.append((i, j, score - embed_weight * float(vectors[i] @ vectors[j])))
+    pairs = nearest_pairs(vectors, NEIGHBOURS, NEIGHBOUR_FLOOR)
+    cosines = np.einsum("ij,ij->i", vectors[pairs[:, 0]], vectors[pairs[:, 1]]).tolist()
+    for (i, j), cos in zip(pairs.tolist(), cosines, strict=True):
+        extra = scorer.extra(i, j)
+        edges.append((i, j, extra))
+        score = embed_weight * cos + extra
         if judge is not None and THRESHOLD - JUDGE_BAND <= score < THRESHOLD:
             uncertain.append((-score, i, j))
     counts = [0] * len(feats)
     for u in owner:
         counts[text_feature[u]] += 1
+    kinds: dict[Anchors, int] = {}  # distinct anchors, by number
+    kind_of = [kinds.setdefault(f.anchors, len(kinds)) for f in feats]
+    distinct = list(kinds)
     linkage = AverageLinkage(
-        vectors, embed_weight, [f.anchors for f in feats], edges, _anchors_clash, counts
+        vectors,
+        embed_weight,
+        kind_of,
+        edges,
+        lambda a, b: not distinct[a].compatible(distinct[b]),
+        counts,
     )
     merged_by: list[MergedBy | None] = [None] * len(feats)
     for a, b in linkage.run(THRESHOLD):
@@ -255,11 +266,6 @@ def cluster_statements(
                 strongest[root] = how
     roots = [linkage.find(i) for i in range(len(feats))]
     return _result(statements, owner, text_feature, texts, roots, strongest, raw)
-
-
-def _anchors_clash(a: Hashable, b: Hashable) -> bool:
-    assert isinstance(a, Anchors) and isinstance(b, Anchors)
-    return not a.compatible(b)
 
 
 def _year(published: str | None) -> int | None:

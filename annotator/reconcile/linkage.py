@@ -18,7 +18,7 @@ from __future__ import annotations
 
 import heapq
 from collections import Counter
-from collections.abc import Callable, Hashable, Iterable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 
 import numpy as np
 
@@ -30,9 +30,9 @@ class AverageLinkage:
         self,
         vectors: np.ndarray,
         weight: float,
-        kinds: Sequence[Hashable],
+        kinds: Sequence[int],
         edges: Iterable[tuple[int, int, float]],
-        clash: Callable[[Hashable, Hashable], bool],
+        clash: Callable[[int, int], bool],
         counts: Sequence[int] | None = None,
     ) -> None:
         n = len(kinds)
@@ -42,20 +42,20 @@ class AverageLinkage:
         self.size = list(counts) if counts is not None else [1] * n
         self.sums = [v.astype(np.float64) * c for v, c in zip(vectors, self.size, strict=True)]
         self.parent = list(range(n))
-        self.kinds: list[Counter[Hashable]] = [
+        self.kinds: list[Counter[int]] = [
             Counter({k: c}) for k, c in zip(kinds, self.size, strict=True)
         ]
         self.adj: list[dict[int, list[float]]] = [{} for _ in range(n)]  # root -> [sum, count]
         self.version = [0] * n
         self._clash = clash
-        self._clashes: dict[tuple[Hashable, Hashable], bool] = {}
+        self._clashes: dict[tuple[int, int], bool] = {}
         for i, j, extra in edges:  # the pair score minus weight x cosine
             if self.kind_clash(kinds[i], kinds[j]):
                 extra = 0.0  # counted from the kinds; the edge still makes them candidates
             self.adj[i][j] = [extra * self.size[i] * self.size[j], 1.0]
             self.adj[j][i] = self.adj[i][j]
 
-    def kind_clash(self, a: Hashable, b: Hashable) -> bool:
+    def kind_clash(self, a: int, b: int) -> bool:
         if a == b:
             return False
         key = (a, b)
@@ -76,9 +76,12 @@ class AverageLinkage:
     def clashes(self, a: int, b: int) -> int:
         """How many node pairs across two clusters (roots) clash."""
         ka, kb = self.kinds[a], self.kinds[b]
-        if len(ka) == 1 and len(kb) == 1 and next(iter(ka)) == next(iter(kb)):
-            return 0
-        return sum(ca * cb for x, ca in ka.items() for y, cb in kb.items() if self.kind_clash(x, y))
+        clashes = 0
+        for x, ca in ka.items():
+            for y, cb in kb.items():
+                if x != y and self.kind_clash(x, y):
+                    clashes += ca * cb
+        return clashes
 
     def link(self, a: int, b: int) -> float | None:
         """Mean pair score between two clusters (roots); None: no edge between them."""
