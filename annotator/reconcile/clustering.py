@@ -24,6 +24,7 @@ from __future__ import annotations
 import math
 from collections import defaultdict
 from collections.abc import Callable, Sequence
+from typing import Any
 from dataclasses import dataclass, replace
 
 import numpy as np
@@ -106,14 +107,17 @@ class ClusterScorer:
             f.names | {f.lead} if f.lead is not None and f.lead in vocabulary else f.names
             for f in feats
         ]
-        self.slots: list[dict[str, set[str]]] = []
-        for f in feats:
-            by_slot: dict[str, set[str]] = defaultdict(set)
-            for slot, name in f.slots:
-                if slot != "^" or name != f.lead or name in vocabulary:
-                    by_slot[slot].add(name)
-            self.slots.append(by_slot)
-        distinct = sorted({w for ns in self.names for w in ns} | {w for f in feats for _, w in f.slots})
+        self.name_stems = [[(a, stem(a)) for a in sorted(ns)] for ns in self.names]
+        self.slots = [
+            frozenset(
+                (slot, name)
+                for slot, name in f.slots
+                if slot != "^" or name != f.lead or name in vocabulary
+            )
+            for f in feats
+        ]
+        self._clash_cache: dict[tuple[frozenset[Any], frozenset[Any], bool], bool] = {}
+        distinct = sorted({w for ns in self.names for w in ns} | {w for s in self.slots for _, w in s})
         self.name_index = {w: i for i, w in enumerate(distinct)}
         self.name_vectors = embedder.embed(distinct) if distinct else np.zeros((0, 1))
         self._same_name: dict[tuple[str, str], bool] = {}
@@ -125,9 +129,9 @@ class ClusterScorer:
         wi, wj = self.feats[i].words, self.feats[j].words
         total = sum(self.weight[w] for w in wi & wj)
         # a name spelt another way is the same word ("Kiev" / "Kyiv")
-        mine = [(a, stem(a)) for a in self.names[i] if stem(a) not in wj]
+        mine = [(a, sa) for a, sa in self.name_stems[i] if sa not in wj]
         if mine:
-            theirs = [(b, stem(b)) for b in self.names[j] if stem(b) not in wi]
+            theirs = [(b, sb) for b, sb in self.name_stems[j] if sb not in wi]
             for a, sa in mine:
                 for b, sb in theirs:
                     if sa in self.weight and sb in self.weight and self.same_name(a, b):
@@ -151,6 +155,15 @@ class ClusterScorer:
     def names_clash(self, i: int, j: int) -> bool:
         """Each names someone the other does not: "spoke with Zelensky" / "with Putin"."""
         mine, theirs = self.names[i], self.names[j]
+        if not mine or not theirs or mine == theirs:
+            return False
+        key = (mine, theirs, False)
+        hit = self._clash_cache.get(key)
+        if hit is None:
+            hit = self._clash_cache[key] = self._names_clash(mine, theirs)
+        return hit
+
+    def _names_clash(self, mine: frozenset[str], theirs: frozenset[str]) -> bool:
         only_mine = [a for a in mine - theirs if not any(self.same_name(a, b) for b in theirs)]
         if not only_mine:
             return False
@@ -160,6 +173,23 @@ class ClusterScorer:
         """Both put someone in one slot and no one is the same: "spoke with Zelensky" /
         "spoke with Putin", "Putin congratulated Trump" / "Trump took the call"."""
         mine, theirs = self.slots[i], self.slots[j]
+        if not mine or not theirs or mine == theirs:
+            return False
+        key = (mine, theirs, True)
+        hit = self._clash_cache.get(key)
+        if hit is None:
+            hit = self._clash_cache[key] = self._slots_clash(mine, theirs)
+        return hit
+
+    def _slots_clash(
+        self, mine_pairs: frozenset[tuple[str, str]], their_pairs: frozenset[tuple[str, str]]
+    ) -> bool:
+        mine: dict[str, set[str]] = defaultdict(set)
+        for slot, name in mine_pairs:
+            mine[slot].add(name)
+        theirs: dict[str, set[str]] = defaultdict(set)
+        for slot, name in their_pairs:
+            theirs[slot].add(name)
         for slot in mine.keys() & theirs.keys():
             a, b = mine[slot], theirs[slot]
             if not (a & b) and not any(self.same_name(x, y) for x in a for y in b):
@@ -227,29 +257,32 @@ def cluster_statements(
     uncertain: list[tuple[float, int, int]] = []
     pairs = nearest_pairs(vectors, NEIGHBOURS, NEIGHBOUR_FLOOR)
     cosines = np.einsum("ij,ij->i", vectors[pairs[:, 0]], vectors[pairs[:, 1]]).tolist()
+    anchors = [f.anchors for f in feats]
+    clash_of: dict[tuple[Anchors, Anchors], bool] = {}
+    edges: list[tuple[int, int, float, float, bool]] = []
+    uncertain: list[tuple[float, int, int]] = []
     for (i, j), cos in zip(pairs.tolist(), cosines, strict=True):
+        a, b = anchors[i], anchors[j]
+        clash = False
+        if a is not b and a != b:
+            key = (a, b)
+            hit = clash_of.get(key)
+            if hit is None:
+                hit = clash_of[key] = not a.compatible(b)
+            clash = hit
         extra = scorer.extra(i, j)
-        edges.append((i, j, extra))
+        edges.append((i, j, cos, extra, clash))
         score = embed_weight * cos + extra
-        if judge is not None and THRESHOLD - JUDGE_BAND <= score < THRESHOLD:
+        if judge is not None and not clash and THRESHOLD - JUDGE_BAND <= score < THRESHOLD:
             uncertain.append((-score, i, j))
     counts = [0] * len(feats)
     for u in owner:
         counts[text_feature[u]] += 1
-    kinds: dict[Anchors, int] = {}  # distinct anchors, by number
-    kind_of = [kinds.setdefault(f.anchors, len(kinds)) for f in feats]
-    distinct = list(kinds)
-    linkage = AverageLinkage(
-        vectors,
-        embed_weight,
-        kind_of,
-        edges,
-        lambda a, b: not distinct[a].compatible(distinct[b]),
-        counts,
-    )
+    linkage = AverageLinkage(vectors, embed_weight, edges, counts)
+    del edges
     merged_by: list[MergedBy | None] = [None] * len(feats)
     for a, b in linkage.run(THRESHOLD):
-        merged_by[min(a, b)] = "embedding"
+        merged_by[a] = merged_by[b] = "embedding"
     if judge is not None:
         for _, i, j in sorted(uncertain):
             ri, rj = linkage.find(i), linkage.find(j)
@@ -257,7 +290,7 @@ def cluster_statements(
                 continue  # already one claim, or contradicting anchors: no call
             if judge(text_of[i], text_of[j]):
                 linkage.merge(ri, rj)
-                merged_by[min(ri, rj)] = "model"
+                merged_by[ri] = merged_by[rj] = "model"
     strongest: dict[int, MergedBy] = {}  # what merged a cluster: the strongest of its merges
     for i, how in enumerate(merged_by):
         if how is not None:

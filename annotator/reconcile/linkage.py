@@ -3,21 +3,23 @@
 A pair score is `weight` x the cosine of two unit vectors plus an extra term known only
 for the graph's edges (the candidate pairs: nearest neighbours, never all pairs; a pair
 that is not a candidate is far apart and gets no extra). The link between two clusters
-is the mean pair score over ALL their node pairs: the cosine part exactly, from each
-cluster's sum of vectors, the extra part from the edges between them. Nodes carry a
-`kind` (in clustering: their `Anchors`); two kinds may clash (another date, "ready to
-speak" vs "spoke"): a clashing pair counts `CLASH_SCORE` instead, counted exactly from
-each cluster's tally of kinds. Clusters merge best link first while it reaches the
-threshold: one loose pair cannot chain two claims together, and members that contradict
-the other cluster pull the link down in proportion.
+is the mean pair score over ALL their item pairs: the cosine part exactly, from each
+cluster's sum of vectors, the extra part from the edges between them. A candidate pair
+whose anchors clash (another date, "ready to speak" vs "spoke") scores `CLASH_SCORE`
+instead. Clusters merge best link first while it reaches the threshold: one loose pair
+cannot chain two claims together, and members that contradict the other cluster pull the
+link down in proportion. Every edge sum is additive, so a merge just adds them.
 
-Deterministic: ties are broken by node index, merged clusters keep the smaller index.
+A merge folds the smaller cluster's edges into the larger's and pushes the merged
+cluster's links afresh; heap entries of clusters that have merged since are skipped.
+
+Deterministic: ties are broken by node index; the cluster with more neighbours keeps its
+index.
 """
 
 from __future__ import annotations
 
 import heapq
-from collections import Counter
 from collections.abc import Callable, Iterable, Sequence
 
 import numpy as np
@@ -30,40 +32,29 @@ class AverageLinkage:
         self,
         vectors: np.ndarray,
         weight: float,
-        kinds: Sequence[int],
-        edges: Iterable[tuple[int, int, float]],
-        clash: Callable[[int, int], bool],
+        edges: Iterable[tuple[int, int, float, float, bool]],
         counts: Sequence[int] | None = None,
     ) -> None:
-        n = len(kinds)
+        """`edges`: (i, j, cosine, extra, clash) for the candidate pairs."""
+        n = len(vectors)
         self.weight = weight
         # a node stands for `counts` items (records with this wording): the means are
         # over items, as if each record were its own node
         self.size = list(counts) if counts is not None else [1] * n
-        self.sums = [v.astype(np.float64) * c for v, c in zip(vectors, self.size, strict=True)]
+        self.sums = np.asarray(vectors, dtype=np.float32) * np.asarray(
+            self.size, dtype=np.float32
+        ).reshape(-1, 1)  # each cluster's sum of vectors
         self.parent = list(range(n))
-        self.kinds: list[Counter[int]] = [
-            Counter({k: c}) for k, c in zip(kinds, self.size, strict=True)
-        ]
-        self.adj: list[dict[int, list[float]]] = [{} for _ in range(n)]  # root -> [sum, count]
+        # root -> {other root: [sum of the pairs' extras, pairs, clashing pairs]}
+        self.adj: list[dict[int, list[float]]] = [{} for _ in range(n)]
         self.version = [0] * n
-        self._clash = clash
-        self._clashes: dict[tuple[int, int], bool] = {}
-        for i, j, extra in edges:  # the pair score minus weight x cosine
-            if self.kind_clash(kinds[i], kinds[j]):
-                extra = 0.0  # counted from the kinds; the edge still makes them candidates
-            self.adj[i][j] = [extra * self.size[i] * self.size[j], 1.0]
-            self.adj[j][i] = self.adj[i][j]
-
-    def kind_clash(self, a: int, b: int) -> bool:
-        if a == b:
-            return False
-        key = (a, b)
-        hit = self._clashes.get(key)
-        if hit is None:
-            hit = self._clash(a, b)
-            self._clashes[key] = self._clashes[(b, a)] = hit
-        return hit
+        for i, j, cos, extra, clash in edges:
+            items = self.size[i] * self.size[j]
+            # a clashing pair scores CLASH_SCORE: its extra undoes its cosine part
+            term = CLASH_SCORE - weight * cos if clash else extra
+            edge = [term * items, 1.0, float(items) if clash else 0.0]
+            self.adj[i][j] = edge
+            self.adj[j][i] = edge
 
     def find(self, i: int) -> int:
         root = i
@@ -74,24 +65,18 @@ class AverageLinkage:
         return root
 
     def clashes(self, a: int, b: int) -> int:
-        """How many node pairs across two clusters (roots) clash."""
-        ka, kb = self.kinds[a], self.kinds[b]
-        clashes = 0
-        for x, ca in ka.items():
-            for y, cb in kb.items():
-                if x != y and self.kind_clash(x, y):
-                    clashes += ca * cb
-        return clashes
-
-    def link(self, a: int, b: int) -> float | None:
-        """Mean pair score between two clusters (roots); None: no edge between them."""
+        """How many candidate item pairs across two clusters (roots) clash."""
         edge = self.adj[a].get(b)
+        return 0 if edge is None else int(edge[2])
+
+    def link(self, a: int, b: int, edge: list[float] | None = None) -> float | None:
+        """Mean pair score between two clusters (roots); None: no edge between them."""
         if edge is None:
-            return None
+            edge = self.adj[a].get(b)
+            if edge is None:
+                return None
         pairs = self.size[a] * self.size[b]
-        mean = (self.weight * float(self.sums[a] @ self.sums[b]) + edge[0]) / pairs
-        x = self.clashes(a, b)
-        return mean if not x else mean + (CLASH_SCORE - mean) * x / pairs
+        return (self.weight * float(self.sums[a] @ self.sums[b]) + edge[0]) / pairs
 
     def run(self, threshold: float) -> list[tuple[int, int]]:
         """Merge while the best link reaches `threshold`; returns the merges (roots)."""
@@ -99,50 +84,48 @@ class AverageLinkage:
         for a in range(len(self.adj)):
             for b in self.adj[a]:
                 if a < b:
-                    self._push(heap, a, b, threshold)
+                    score = self.link(a, b)
+                    if score is not None and score >= threshold:
+                        heap.append((-score, a, b, 0, 0))
+        heapq.heapify(heap)
         merges = []
         while heap:
             _, a, b, va, vb = heapq.heappop(heap)
             if self.version[a] != va or self.version[b] != vb:
-                continue  # one side has merged since: a fresher entry exists
-            root = self.merge(a, b)
+                continue  # a side has merged since: its fresh links were pushed then
             merges.append((a, b))
-            for c in sorted(self.adj[root]):
-                self._push(heap, min(root, c), max(root, c), threshold)
+            root = self.merge(a, b)
+            for c, edge in self.adj[root].items():
+                score = self.link(root, c, edge)
+                if score >= threshold:
+                    lo, hi = (root, c) if root < c else (c, root)
+                    heapq.heappush(heap, (-score, lo, hi, self.version[lo], self.version[hi]))
         return merges
 
-    def _push(self, heap: list[tuple[float, int, int, int, int]], a: int, b: int, t: float) -> None:
-        score = self.link(a, b)
-        if score is not None and score >= t:
-            heapq.heappush(heap, (-score, a, b, self.version[a], self.version[b]))
-
     def merge(self, a: int, b: int) -> int:
-        """Join two clusters (roots); the smaller index stays the root."""
-        lo, hi = min(a, b), max(a, b)
-        self.parent[hi] = lo
-        self.kinds[lo].update(self.kinds[hi])
-        self.kinds[hi] = Counter()
-        self.sums[lo] = self.sums[lo] + self.sums[hi]
-        self.size[lo] += self.size[hi]
-        big, small = self.adj[lo], self.adj[hi]
-        if len(small) > len(big):
-            big, small = small, big
-        big.pop(lo, None)
-        big.pop(hi, None)
-        for c, (s, k) in small.items():
-            if c in (lo, hi):
+        """Join two clusters (roots); the one with more neighbours stays the root."""
+        if (len(self.adj[a]), b) < (len(self.adj[b]), a):
+            a, b = b, a
+        root, gone = a, b
+        self.parent[gone] = root
+        self.sums[root] += self.sums[gone]
+        self.size[root] += self.size[gone]
+        big, small = self.adj[root], self.adj[gone]
+        big.pop(gone, None)
+        for c, edge in small.items():
+            if c == root:
                 continue
-            mine = big.get(c)
-            if mine is None:
-                big[c] = [s, k]
-            else:
-                big[c] = [mine[0] + s, mine[1] + k]
-        for c, edge in big.items():
             other = self.adj[c]
-            other.pop(lo, None)
-            other.pop(hi, None)
-            other[lo] = edge
-        self.adj[lo], self.adj[hi] = big, {}
-        self.version[lo] += 1
-        self.version[hi] = -1
-        return lo
+            del other[gone]
+            mine = big.get(c)
+            if mine is not None:
+                mine[0] += edge[0]  # shared with other[root]
+                mine[1] += edge[1]
+                mine[2] += edge[2]
+            else:
+                big[c] = edge
+                other[root] = edge
+        self.adj[gone] = {}
+        self.version[root] += 1
+        self.version[gone] = -1
+        return root
