@@ -79,11 +79,6 @@ def test_kyiv_informed_is_disputed_post_against_tikhiy(summary: EventSummary) ->
     assert deny == ["Georgiy Tikhiy", "The Ukrainian foreign ministry"]
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="'Trump and Putin discussed ways to end the war soon' joins 'talked after the end of "
-    "Trump's first term' (004 has no date, so news time cannot tell them apart)",
-)
 def test_woodward_claim_is_disputed_and_apart_from_tass(summary: EventSummary) -> None:
     woodward = claim_of(summary, A4, "c9")
     assert woodward.status == "disputed"

@@ -278,7 +278,17 @@ def cluster_statements(
     counts = [0] * len(feats)
     for u in owner:
         counts[text_feature[u]] += 1
-    linkage = AverageLinkage(vectors, embed_weight, edges, counts)
+    kinds: dict[Anchors, int] = {}  # distinct anchors, by number
+    kind_of = [kinds.setdefault(a, len(kinds)) for a in anchors]
+    distinct = list(kinds)
+    linkage = AverageLinkage(
+        vectors,
+        embed_weight,
+        edges,
+        counts,
+        kind_of,
+        lambda x, y: not distinct[x].compatible(distinct[y]),
+    )
     del edges
     merged_by: list[MergedBy | None] = [None] * len(feats)
     for a, b in linkage.run(THRESHOLD):

@@ -34,8 +34,12 @@ class AverageLinkage:
         weight: float,
         edges: Iterable[tuple[int, int, float, float, bool]],
         counts: Sequence[int] | None = None,
+        kinds: Sequence[int] | None = None,
+        clash: Callable[[int, int], bool] | None = None,
     ) -> None:
-        """`edges`: (i, j, cosine, extra, clash) for the candidate pairs."""
+        """`edges`: (i, j, cosine, extra, clash) for the candidate pairs. With `kinds` and
+        `clash` (which kinds of node clash), clashing pairs are counted over ALL item
+        pairs of two clusters, not just the candidates."""
         n = len(vectors)
         self.weight = weight
         # a node stands for `counts` items (records with this wording): the means are
@@ -48,11 +52,18 @@ class AverageLinkage:
         # root -> {other root: [sum of the pairs' extras, pairs, clashing pairs]}
         self.adj: list[dict[int, list[float]]] = [{} for _ in range(n)]
         self.version = [0] * n
-        for i, j, cos, extra, clash in edges:
+        self.kinds = (
+            [{k: c} for k, c in zip(kinds, self.size, strict=True)] if kinds is not None else None
+        )
+        self._clash = clash
+        self._clashes: dict[tuple[int, int], bool] = {}
+        for i, j, cos, extra, clashing in edges:
             items = self.size[i] * self.size[j]
-            # a clashing pair scores CLASH_SCORE: its extra undoes its cosine part
-            term = CLASH_SCORE - weight * cos if clash else extra
-            edge = [term * items, 1.0, float(items) if clash else 0.0]
+            if self.kinds is not None:
+                term = 0.0 if clashing else extra  # clashes: counted from the kinds
+            else:  # a clashing pair scores CLASH_SCORE: its extra undoes its cosine part
+                term = CLASH_SCORE - weight * cos if clashing else extra
+            edge = [term * items, 1.0, float(items) if clashing else 0.0]
             self.adj[i][j] = edge
             self.adj[j][i] = edge
 
@@ -65,9 +76,25 @@ class AverageLinkage:
         return root
 
     def clashes(self, a: int, b: int) -> int:
-        """How many candidate item pairs across two clusters (roots) clash."""
-        edge = self.adj[a].get(b)
-        return 0 if edge is None else int(edge[2])
+        """How many item pairs across two clusters (roots) clash (without kinds: among the
+        candidate pairs)."""
+        if self.kinds is None or self._clash is None:
+            edge = self.adj[a].get(b)
+            return 0 if edge is None else int(edge[2])
+        ka, kb = self.kinds[a], self.kinds[b]
+        if len(ka) == 1 and len(kb) == 1 and ka.keys() == kb.keys():
+            return 0
+        clashes = 0
+        for x, ca in ka.items():
+            for y, cb in kb.items():
+                if x != y:
+                    key = (x, y) if x < y else (y, x)
+                    hit = self._clashes.get(key)
+                    if hit is None:
+                        hit = self._clashes[key] = self._clash(x, y)
+                    if hit:
+                        clashes += ca * cb
+        return clashes
 
     def link(self, a: int, b: int, edge: list[float] | None = None) -> float | None:
         """Mean pair score between two clusters (roots); None: no edge between them."""
@@ -76,7 +103,11 @@ class AverageLinkage:
             if edge is None:
                 return None
         pairs = self.size[a] * self.size[b]
-        return (self.weight * float(self.sums[a] @ self.sums[b]) + edge[0]) / pairs
+        mean = (self.weight * float(self.sums[a] @ self.sums[b]) + edge[0]) / pairs
+        if self.kinds is None:
+            return mean
+        x = self.clashes(a, b)
+        return mean if not x else mean + (CLASH_SCORE - mean) * x / pairs
 
     def run(self, threshold: float) -> list[tuple[int, int]]:
         """Merge while the best link reaches `threshold`; returns the merges (roots)."""
@@ -108,6 +139,11 @@ class AverageLinkage:
             a, b = b, a
         root, gone = a, b
         self.parent[gone] = root
+        if self.kinds is not None:
+            kinds = self.kinds[root]
+            for k, c in self.kinds[gone].items():
+                kinds[k] = kinds.get(k, 0) + c
+            self.kinds[gone] = {}
         self.sums[root] += self.sums[gone]
         self.size[root] += self.size[gone]
         big, small = self.adj[root], self.adj[gone]
