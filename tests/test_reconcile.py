@@ -196,13 +196,18 @@ def test_ids_follow_content(records: list[ArticleAnnotation], summary: EventSumm
     ids = [c.id for c in summary.claims]
     assert len(set(ids)) == len(ids)
     assert all(i.startswith("c-") for i in ids)
-    # dropping an unrelated article keeps the ids of the claims it had no part in (all but
-    # a few: word weights and the centring of embeddings follow the whole input)
+    # dropping an article keeps the ids of the claims it had no part in (all but a few:
+    # word weights, the word/embedding balance and the centring follow the whole input;
+    # a claim's id follows its wordings only)
     without = reconcile([r for r in records if r.article.id != A3])
     kept = {c.id for c in without.claims}
     untouched = {c.id for c in summary.claims if all(p.article != A3 for p in c.provenance)}
     assert len(untouched) >= 20
-    assert len(untouched & kept) >= 0.8 * len(untouched)  # measured: 21 of 25
+    assert len(untouched & kept) >= 0.9 * len(untouched)  # measured: 22 of 23
+    # an article about another event changes few ids (measured: 34 of 36 kept)
+    other = load_article_records(RECORDS.parent / "records_other_event")[:1]
+    with_other = {c.id for c in reconcile([*records, *other]).claims}
+    assert len(with_other & set(ids)) >= 0.9 * len(ids)
 
 
 def test_event_articles_and_entities(summary: EventSummary) -> None:

@@ -1,22 +1,31 @@
 """Cluster claim statements that say the same thing, across articles, by meaning.
 
-Each distinct statement gets a sentence embedding (`embeddings.Embedder`) and its
-`statement_features`. Candidate pairs are each statement's nearest neighbours in
-embedding space (`neighbours.nearest_pairs`), never all pairs. A pair's score combines
-the embedding cosine with an IDF-weighted overlap of content words, lowered when the
-main clauses differ in polarity, when only one is a prediction ("will"), or when each
-names someone the other does not (names compared by spelling and by their own
-embedding, so Zelensky = Zelenskyy and Kiev = Kyiv without a table); a pair whose
-anchors disagree (dates, numbers, before/after, readiness vs the event) is never merged.
+Each distinct statement gets a sentence embedding (`embeddings.Embedder`), centred on
+the input's mean (what all statements share is no evidence that two say the same), and
+its `statement_features`. Candidate pairs are each statement's nearest neighbours
+(`neighbours.nearest_pairs`), never all pairs. A pair scores
+    (1 - w) x cosine + w x IDF-weighted word overlap - penalties,
+where w grows with how topical the input is (the mean cosine of its statements: one
+event's claims all share the event, so the embedding tells its propositions apart less
+and the words count more; headlines of many stories lean on the embedding). Penalties:
+the main clauses differ in polarity; each names someone the other does not; both fill
+one role ("spoke with X" / "spoke with Y", "X congratulated" / "Y took the call") with
+different people (names compared by spelling and by their own embedding: Zelensky =
+Zelenskyy, Kiev = Kyiv, without a table). A pair whose anchors clash (dates, numbers of
+one unit, before/after, a disposition or possibility vs the fact, news time) scores
+`linkage.CLASH_SCORE`.
 
-Pairs at or above THRESHOLD are merged greedily from the best down, average-linkage
-style: two clusters join only if their anchors agree and their mean pairwise score
-(over a bounded sample of members) reaches LINK_MIN, so one loose pair cannot chain two
-claims together. An optional `judge` (a cached, bounded model call) decides the pairs
-in the uncertain band just below THRESHOLD. Each cluster says what merged it.
+Clusters form by average linkage (`linkage.AverageLinkage`) over records: the mean pair
+score between two clusters must reach THRESHOLD, so one loose pair cannot chain two
+claims, and a member that contradicts the other cluster pulls the link down. News time:
+with the articles' dates, an undated "they spoke" refers to the event its article
+reports, so it cannot join "they spoke after 2021" or "they have spoken since he left
+office". An optional `judge` (a cached, bounded model call) decides the pairs in the
+uncertain band just below THRESHOLD. Each cluster says what merged it.
 
 Deterministic: the result depends only on the statements and their order, and the
-caller passes them in a content-derived order.
+caller passes them in a content-derived order. The representative wording (and so the
+claim id) is chosen by plain cosine among the cluster's own wordings.
 """
 
 from __future__ import annotations
@@ -24,8 +33,8 @@ from __future__ import annotations
 import math
 from collections import defaultdict
 from collections.abc import Callable, Sequence
-from typing import Any
 from dataclasses import dataclass, replace
+from typing import Any
 
 import numpy as np
 from rapidfuzz import fuzz
@@ -33,8 +42,8 @@ from rapidfuzz import fuzz
 from annotator.core.models import MergedBy
 from annotator.reconcile.embeddings import BundledEmbedder, Embedder, normalise
 from annotator.reconcile.features import Anchors, StatementFeatures, statement_features, stem
-from annotator.reconcile.names import fold
 from annotator.reconcile.linkage import AverageLinkage
+from annotator.reconcile.names import fold
 from annotator.reconcile.neighbours import nearest_pairs
 
 __all__ = [
@@ -117,7 +126,9 @@ class ClusterScorer:
             for f in feats
         ]
         self._clash_cache: dict[tuple[frozenset[Any], frozenset[Any], bool], bool] = {}
-        distinct = sorted({w for ns in self.names for w in ns} | {w for s in self.slots for _, w in s})
+        distinct = sorted(
+            {w for ns in self.names for w in ns} | {w for s in self.slots for _, w in s}
+        )
         self.name_index = {w: i for i, w in enumerate(distinct)}
         self.name_vectors = embedder.embed(distinct) if distinct else np.zeros((0, 1))
         self._same_name: dict[tuple[str, str], bool] = {}
@@ -253,8 +264,6 @@ def cluster_statements(
         embed_weight = 1.0 - OVERLAP_MAX * min(1.0, topical / ONE_EVENT)
         vectors = normalise(vectors - (mean * n / (n + CENTER_PRIOR)).astype(np.float32))
     scorer = ClusterScorer(feats, vectors, embedder, embed_weight)
-    edges: list[tuple[int, int, float]] = []
-    uncertain: list[tuple[float, int, int]] = []
     pairs = nearest_pairs(vectors, NEIGHBOURS, NEIGHBOUR_FLOOR)
     cosines = np.einsum("ij,ij->i", vectors[pairs[:, 0]], vectors[pairs[:, 1]]).tolist()
     anchors = [f.anchors for f in feats]

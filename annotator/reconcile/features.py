@@ -2,13 +2,16 @@
 
 A statement becomes a set of content words (lower-cased, light stemming; function words,
 titles and reporting verbs dropped: paraphrase is the embedding model's job, not a word
-list's) and `Anchors` that must agree before two statements can be one claim: years,
-months, dates, weekdays, other numbers, whether a time is "since/after" or
-"before/until", and a disposition ("ready to speak") that is not the event ("spoke").
-Softer signals are kept for the scorer: the polarity of the main clause, an irrealis
-modal ("will", "could"), and the names a statement mentions. "They spoke after the 2024
-election", "they spoke after 2021" and "they have not spoken since July 2020" are three
-claims.
+list's) and `Anchors`, features that separate two propositions only where BOTH sides
+carry one (otherwise meaning decides): years, months, dates, weekdays, numbers compared
+by what they count ("500 jobs" / "5,000 jobs", not "280 pounds" / "19 stone"), whether a
+time is "since/after" or "before/until", the event a time is measured from, a
+disposition or possibility ("ready to speak", "could have opposed") against a statement
+that the event happened ("spoke"), and news time (an undated past event is the one the
+article reports, not a span of years). Softer signals are kept for the scorer: the
+polarity of the main clause, the names a statement mentions and the role each fills.
+"They spoke after the 2024 election", "they spoke after 2021" and "they have not spoken
+since July 2020" are three claims.
 """
 
 from __future__ import annotations
@@ -16,9 +19,10 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass, field
 from functools import lru_cache
-from typing import TypeVar
+from typing import Any, TypeVar
 
 from annotator.reconcile.names import TITLE_WORDS, fold
+from annotator.reconcile.quantities import quantity, same_quantities
 
 _T = TypeVar("_T")
 
@@ -187,18 +191,19 @@ class Anchors:
             return False
         if not (self.dated and other.dated):
             return True
-        for a, b in (
+        stated: tuple[tuple[frozenset[Any] | None, frozenset[Any] | None], ...] = (
             (self.years, other.years),
             (self.months, other.months),
             (self.days, other.days),
             (self.weekdays, other.weekdays),
             (self.relations, other.relations),
-        ):
+        )
+        for mine, theirs in stated:
             # both state one and none agrees: a headline that adds a figure ("split in
             # two, lay off 5,000") still tells the same story as one that does not
-            if a is not None and b is not None and not (a & b):
+            if mine is not None and theirs is not None and not (mine & theirs):
                 return False
-        return _same_quantities(self.numbers, other.numbers)
+        return same_quantities(self.numbers, other.numbers)
 
     def _same_reference(self, other: Anchors) -> bool:
         """ "Spoke after the election" is not "spoke after his term ended", nor "spoke
@@ -210,61 +215,6 @@ class Anchors:
             dated_only = other if mine is not None else self
             return not (dated_only.relations and dated_only.reference is None)
         return True
-
-def _same_quantities(a: frozenset[str] | None, b: frozenset[str] | None) -> bool:
-    """Numbers conflict only where both count the same thing and no count agrees (within
-    rounding): "cut 500 jobs" / "cut 5,000 jobs"; "a 280-pound catfish" / "a 19-stone
-    catfish", or figures with no unit, do not compare."""
-    if a is None or b is None:
-        return True
-    mine, theirs = _by_unit(a), _by_unit(b)
-    return all(
-        any(abs(x - y) <= ROUNDING * max(abs(x), abs(y)) for x in mine[u] for y in theirs[u])
-        for u in mine.keys() & theirs.keys()
-    )
-
-
-ROUNDING = 0.02  # "111,000 jobs" and "110,000 jobs" are one figure, rounded
-
-
-def _by_unit(quantities: frozenset[str]) -> dict[str, list[float]]:
-    out: dict[str, list[float]] = {}
-    for q in quantities:
-        value, _, unit = q.partition("|")
-        if unit:
-            try:
-                out.setdefault(unit, []).append(float(value))
-            except ValueError:
-                continue
-    return out
-
-
-_SCALE = {"hundred": 100, "thousand": 1000, "k": 1000, "million": 10**6, "m": 10**6,
-          "mn": 10**6, "billion": 10**9, "bn": 10**9, "trillion": 10**12}  # fmt: skip
-_AFTER_NUMBER = re.compile(r"[\s-]*(%|per\s*cent\b)?([^\W\d_]+)?", re.UNICODE)
-
-
-def _quantity(value: str, before: str, after: str) -> str:
-    """ "value|unit": the value times a scale word after it, the unit a currency sign
-    before it or the stem of the word after it ("12 people" -> 12|peopl, "$5 million" ->
-    5000000|$)."""
-    m = _AFTER_NUMBER.match(after)
-    assert m is not None
-    words = after[m.end(1) if m.group(1) else 0 :]
-    nxt = _WORD.findall(words[:40].lower())[:2]
-    amount = float(value)
-    if nxt and nxt[0] in _SCALE:
-        amount *= _SCALE[nxt[0]]
-        nxt = nxt[1:]
-    if before.rstrip()[-1:] in ("$", "£", "€", "¥"):
-        unit = before.rstrip()[-1]
-    elif m.group(1):
-        unit = "%"
-    elif nxt:
-        unit = stem(nxt[0])
-    else:
-        unit = ""
-    return f"{amount:g}|{unit}"
 
 
 @dataclass(frozen=True, slots=True)
@@ -361,7 +311,7 @@ def _time_anchors(text: str) -> tuple[_Found, str]:
         if g["num"] is not None:
             digits = g["num"].replace(",", "")
             try:
-                found.numbers.add(_quantity(digits, text[: m.start()], text[m.end() :]))
+                found.numbers.add(quantity(digits, text[: m.start()], text[m.end() :], stem))
             except ValueError:  # "1.2.3"
                 found.numbers.add(f"{digits}|")
             continue
@@ -392,9 +342,7 @@ def _mood(raw: list[str], cased: list[str], titled: bool) -> tuple[bool, bool]:
     disposition = any(
         w in _DISPOSITION and raw[i + 1 : i + 2] in (["to"], ["for"]) for i, w in enumerate(raw)
     )
-    possible = any(
-        w in _MODAL_PERFECT and "have" in raw[i + 1 : i + 3] for i, w in enumerate(raw)
-    )
+    possible = any(w in _MODAL_PERFECT and "have" in raw[i + 1 : i + 3] for i, w in enumerate(raw))
     if disposition or possible:
         return True, False
     if any(w in _IRREALIS for w in raw):
@@ -468,7 +416,7 @@ def statement_features(text: str) -> StatementFeatures:
                 else:
                     names.add(raw[i])
         elif kind == _NUMBER:
-            found.numbers.add(_quantity(value, "", " ".join(cased_words[i + 1 : i + 3])))
+            found.numbers.add(quantity(value, "", " ".join(cased_words[i + 1 : i + 3]), stem))
     # anchor values count in the similarity too: a date or number only one side states
     # makes two statements less alike without forbidding the match
     words.update(f"#{y}" for y in found.years)
@@ -516,4 +464,3 @@ def _slots(cased: list[str], raw: list[str]) -> frozenset[tuple[str, str]]:
         else:
             in_group = False
     return frozenset(out)
-

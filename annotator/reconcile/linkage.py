@@ -128,7 +128,7 @@ class AverageLinkage:
             root = self.merge(a, b)
             for c, edge in self.adj[root].items():
                 score = self.link(root, c, edge)
-                if score >= threshold:
+                if score is not None and score >= threshold:
                     lo, hi = (root, c) if root < c else (c, root)
                     heapq.heappush(heap, (-score, lo, hi, self.version[lo], self.version[hi]))
         return merges
