@@ -50,6 +50,8 @@ def test_kyiv_informed_is_one_disputed_claim(summary: EventSummary) -> None:
     (conflict,) = [c for c in summary.conflicts if c.claim == informed.id]
     assert "Georgiy Tikhiy" in conflict.deny
     assert informed.merged_by == "embedding"
+    # "Ukraine could have endorsed or opposed the call": a possibility, not the fact
+    assert claim_of(summary, A1, "c7").id != informed.id
 
 
 def test_woodward_claim_is_disputed(summary: EventSummary) -> None:
