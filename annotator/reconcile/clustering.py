@@ -265,7 +265,10 @@ def cluster_statements(
         vectors = normalise(vectors - (mean * n / (n + CENTER_PRIOR)).astype(np.float32))
     scorer = ClusterScorer(feats, vectors, embedder, embed_weight)
     pairs = nearest_pairs(vectors, NEIGHBOURS, NEIGHBOUR_FLOOR)
-    cosines = np.einsum("ij,ij->i", vectors[pairs[:, 0]], vectors[pairs[:, 1]]).tolist()
+    cosines: list[float] = []
+    for start in range(0, len(pairs), 65536):  # in chunks: no (pairs x dim) matrix
+        chunk = pairs[start : start + 65536]
+        cosines.extend(np.einsum("ij,ij->i", vectors[chunk[:, 0]], vectors[chunk[:, 1]]).tolist())
     anchors = [f.anchors for f in feats]
     clash_of: dict[tuple[Anchors, Anchors], bool] = {}
     edges: list[tuple[int, int, float, float, bool]] = []
@@ -297,6 +300,7 @@ def cluster_statements(
         counts,
         kind_of,
         lambda x, y: not distinct[x].compatible(distinct[y]),
+        [a.plain for a in distinct],
     )
     del edges
     merged_by: list[MergedBy | None] = [None] * len(feats)

@@ -168,6 +168,17 @@ class Anchors:
     open_range: bool = False
 
     @property
+    def plain(self) -> bool:
+        """No time, reference or mood beyond "it happened": two plain anchors agree."""
+        return not (
+            self.dated
+            or self.modal
+            or self.reference is not None
+            or self.implied_year is not None
+            or self.open_range
+        )
+
+    @property
     def news_time(self) -> bool:
         """Whether the statement's time is the article's: a past event or a day or month
         with no year and no reference event."""

@@ -36,10 +36,11 @@ class AverageLinkage:
         counts: Sequence[int] | None = None,
         kinds: Sequence[int] | None = None,
         clash: Callable[[int, int], bool] | None = None,
+        plain: Sequence[bool] = (),
     ) -> None:
         """`edges`: (i, j, cosine, extra, clash) for the candidate pairs. With `kinds` and
         `clash` (which kinds of node clash), clashing pairs are counted over ALL item
-        pairs of two clusters, not just the candidates."""
+        pairs of two clusters, not just the candidates; two `plain` kinds never clash."""
         n = len(vectors)
         self.weight = weight
         # a node stands for `counts` items (records with this wording): the means are
@@ -56,6 +57,7 @@ class AverageLinkage:
             [{k: c} for k, c in zip(kinds, self.size, strict=True)] if kinds is not None else None
         )
         self._clash = clash
+        self._plain = list(plain)
         self._clashes: dict[tuple[int, int], bool] = {}
         for i, j, cos, extra, clashing in edges:
             items = self.size[i] * self.size[j]
@@ -85,9 +87,10 @@ class AverageLinkage:
         if len(ka) == 1 and len(kb) == 1 and ka.keys() == kb.keys():
             return 0
         clashes = 0
+        plain = self._plain
         for x, ca in ka.items():
             for y, cb in kb.items():
-                if x != y:
+                if x != y and not (plain and plain[x] and plain[y]):
                     key = (x, y) if x < y else (y, x)
                     hit = self._clashes.get(key)
                     if hit is None:
