@@ -129,12 +129,33 @@ class AverageLinkage:
                 continue  # a side has merged since: its fresh links were pushed then
             merges.append((a, b))
             root = self.merge(a, b)
-            for c, edge in self.adj[root].items():
-                score = self.link(root, c, edge)
-                if score is not None and score >= threshold:
-                    lo, hi = (root, c) if root < c else (c, root)
-                    heapq.heappush(heap, (-score, lo, hi, self.version[lo], self.version[hi]))
+            self._push_links(heap, root, threshold)
         return merges
+
+    def _push_links(
+        self, heap: list[tuple[float, int, int, int, int]], root: int, threshold: float
+    ) -> None:
+        """Push the links of a merged cluster that reach the threshold: all cosine parts
+        in one product; clashes (which only lower a link) only where the rest reaches it."""
+        adj = self.adj[root]
+        if not adj:
+            return
+        others = list(adj)
+        dots = (self.sums[others] @ self.sums[root]).tolist()
+        size = self.size[root]
+        for c, dot in zip(others, dots, strict=True):
+            pairs = size * self.size[c]
+            score = (self.weight * dot + adj[c][0]) / pairs
+            if score < threshold:
+                continue
+            if self.kinds is not None:
+                x = self.clashes(root, c)
+                if x:
+                    score += (CLASH_SCORE - score) * x / pairs
+                    if score < threshold:
+                        continue
+            lo, hi = (root, c) if root < c else (c, root)
+            heapq.heappush(heap, (-score, lo, hi, self.version[lo], self.version[hi]))
 
     def merge(self, a: int, b: int) -> int:
         """Join two clusters (roots); the one with more neighbours stays the root."""
