@@ -116,12 +116,7 @@ class AverageLinkage:
         """Merge while the best link reaches `threshold`; returns the merges (roots)."""
         heap: list[tuple[float, int, int, int, int]] = []
         for a in range(len(self.adj)):
-            for b in self.adj[a]:
-                if a < b:
-                    score = self.link(a, b)
-                    if score is not None and score >= threshold:
-                        heap.append((-score, a, b, 0, 0))
-        heapq.heapify(heap)
+            self._push_links(heap, a, threshold, above=a)
         merges = []
         while heap:
             _, a, b, va, vb = heapq.heappop(heap)
@@ -133,14 +128,21 @@ class AverageLinkage:
         return merges
 
     def _push_links(
-        self, heap: list[tuple[float, int, int, int, int]], root: int, threshold: float
+        self,
+        heap: list[tuple[float, int, int, int, int]],
+        root: int,
+        threshold: float,
+        above: int = -1,
     ) -> None:
         """Push the links of a merged cluster that reach the threshold: all cosine parts
-        in one product; clashes (which only lower a link) only where the rest reaches it."""
+        in one product; clashes (which only lower a link) only where the rest reaches it.
+        `above`: only the links to clusters of a higher index (the first pass)."""
         adj = self.adj[root]
         if not adj:
             return
-        others = list(adj)
+        others = [c for c in adj if c > above] if above >= 0 else list(adj)
+        if not others:
+            return
         dots = (self.sums[others] @ self.sums[root]).tolist()
         size = self.size[root]
         for c, dot in zip(others, dots, strict=True):
