@@ -269,18 +269,21 @@ def cluster_statements(
     for start in range(0, len(pairs), 65536):  # in chunks: no (pairs x dim) matrix
         chunk = pairs[start : start + 65536]
         cosines.extend(np.einsum("ij,ij->i", vectors[chunk[:, 0]], vectors[chunk[:, 1]]).tolist())
-    anchors = [f.anchors for f in feats]
-    clash_of: dict[tuple[Anchors, Anchors], bool] = {}
+    kinds: dict[Anchors, int] = {}  # distinct anchors, by number
+    kind_of = [kinds.setdefault(f.anchors, len(kinds)) for f in feats]
+    distinct = list(kinds)
+    plain = [a.plain for a in distinct]
+    clash_of: dict[tuple[int, int], bool] = {}
     edges: list[tuple[int, int, float, float, bool]] = []
     uncertain: list[tuple[float, int, int]] = []
     for (i, j), cos in zip(pairs.tolist(), cosines, strict=True):
-        a, b = anchors[i], anchors[j]
+        a, b = kind_of[i], kind_of[j]
         clash = False
-        if a is not b and a != b:
+        if a != b and not (plain[a] and plain[b]):
             key = (a, b)
             hit = clash_of.get(key)
             if hit is None:
-                hit = clash_of[key] = not a.compatible(b)
+                hit = clash_of[key] = not distinct[a].compatible(distinct[b])
             clash = hit
         extra = scorer.extra(i, j)
         edges.append((i, j, cos, extra, clash))
@@ -290,9 +293,6 @@ def cluster_statements(
     counts = [0] * len(feats)
     for u in owner:
         counts[text_feature[u]] += 1
-    kinds: dict[Anchors, int] = {}  # distinct anchors, by number
-    kind_of = [kinds.setdefault(a, len(kinds)) for a in anchors]
-    distinct = list(kinds)
     linkage = AverageLinkage(
         vectors,
         embed_weight,
@@ -300,7 +300,7 @@ def cluster_statements(
         counts,
         kind_of,
         lambda x, y: not distinct[x].compatible(distinct[y]),
-        [a.plain for a in distinct],
+        plain,
     )
     del edges
     merged_by: list[MergedBy | None] = [None] * len(feats)
