@@ -138,7 +138,10 @@ class ClusterScorer:
         if not denom:
             return 1.0
         wi, wj = self.feats[i].words, self.feats[j].words
-        total = sum(self.weight[w] for w in wi & wj)
+        weight = self.weight
+        total = sum([weight[w] for w in wi & wj])
+        if self.names[i] == self.names[j]:
+            return min(1.0, 2.0 * total / denom)
         # a name spelt another way is the same word ("Kiev" / "Kyiv")
         mine = [(a, sa) for a, sa in self.name_stems[i] if sa not in wj]
         if mine:
