@@ -7,9 +7,8 @@ are pure and take plain lists, so they are tested without any data file.
 
 from __future__ import annotations
 
-import json
 from collections import Counter
-from collections.abc import Awaitable, Callable, Iterable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Any, Literal
@@ -19,7 +18,6 @@ from annotator.core.errors import InputError
 EvalStance = Literal["confirm", "deny", "unverified", "unrelated"]
 EVAL_STANCES: tuple[EvalStance, ...] = ("confirm", "deny", "unverified", "unrelated")
 Predictor = Callable[[str, str], str]
-AsyncPredictor = Callable[[str, str], Awaitable[str]]
 
 
 @dataclass(frozen=True)
@@ -66,37 +64,56 @@ def row_text(row: dict[str, Any]) -> str:
     return "\n\n".join(p.strip() for p in parts if isinstance(p, str) and p.strip())
 
 
-def read_rows(path: Path, limit: int | None = None) -> list[EvalRow]:
-    """Rows of an eval JSONL file; a malformed row is an InputError naming file and line."""
+def read_rows(
+    path: Path, limit: int | None = None, on_bad_row: Callable[[InputError], None] | None = None
+) -> list[EvalRow]:
+    """Rows of an eval JSONL file. A malformed or hostile row (invalid JSON, nesting too
+    deep, a huge number, a lone surrogate) is an InputError naming file and line: passed to
+    `on_bad_row` and skipped, or raised when no callback is given."""
     try:
-        lines = path.read_text(encoding="utf-8").splitlines()
-    except OSError as exc:
-        raise InputError(str(path), f"cannot read: {exc.strerror or exc}") from exc
+        lines = path.read_text(encoding="utf-8").split("\n")
+    except (OSError, UnicodeDecodeError) as exc:
+        reason = exc.reason if isinstance(exc, UnicodeDecodeError) else exc.strerror or exc
+        raise InputError(str(path), f"cannot read: {reason}") from exc
     rows: list[EvalRow] = []
     for lineno, line in enumerate(lines, start=1):
         if not line.strip():
             continue
-        where = f"{path}:{lineno}"
         try:
-            data = json.loads(line)
-        except json.JSONDecodeError as exc:
-            raise InputError(where, f"invalid JSON ({exc.msg})") from exc
-        if not isinstance(data, dict):
-            raise InputError(where, "row is not a JSON object")
-        claim, gold, text = data.get("claim"), data.get("stance"), row_text(data)
-        if not isinstance(claim, str) or not claim.strip():
-            raise InputError(where, "row has no 'claim'")
-        if gold not in EVAL_STANCES:
-            raise InputError(where, f"gold 'stance' {gold!r} is not one of {EVAL_STANCES}")
-        if not text:
-            raise InputError(where, "row has neither 'headline' nor 'body' text")
-        row_id = str(data.get("article_id") or data.get("claim_id") or lineno)
-        rows.append(EvalRow(claim=claim, text=text, gold=gold, row_id=row_id))
+            rows.append(_eval_row(line, f"{path}:{lineno}", lineno))
+        except InputError as exc:
+            if on_bad_row is None:
+                raise
+            on_bad_row(exc)
+            continue
         if limit is not None and len(rows) >= limit:
             break
     if not rows:
         raise InputError(str(path), "no evaluation rows")
     return rows
+
+
+def _eval_row(line: str, where: str, lineno: int) -> EvalRow:
+    from annotator.load.articles import parse_json_row
+
+    data, problem = parse_json_row(line)
+    if problem is not None:
+        raise InputError(where, problem)
+    if not isinstance(data, dict):
+        raise InputError(where, "row is not a JSON object")
+    claim, gold, text = data.get("claim"), data.get("stance"), row_text(data)
+    if not isinstance(claim, str) or not claim.strip():
+        raise InputError(where, "row has no 'claim'")
+    if gold not in EVAL_STANCES:
+        raise InputError(where, f"gold 'stance' {gold!r} is not one of {EVAL_STANCES}")
+    if not text:
+        raise InputError(where, "row has neither 'headline' nor 'body' text")
+    try:
+        f"{claim}{text}".encode()
+    except UnicodeEncodeError:
+        raise InputError(where, "text is not valid Unicode (a lone surrogate)") from None
+    row_id = str(data.get("article_id") or data.get("claim_id") or lineno)
+    return EvalRow(claim=claim, text=text, gold=gold, row_id=row_id)
 
 
 # ---------------------------------------------------------------- metrics

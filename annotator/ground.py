@@ -6,14 +6,14 @@ span, never invented offsets; a quote of one or two words is never counted as gr
 
 from __future__ import annotations
 
-import re
 from dataclasses import dataclass
 from typing import Literal
 
 from rapidfuzz import fuzz
 
+from annotator.core.text import MIN_QUOTE_WORDS, word_count
+
 GroundingStatus = Literal["exact", "fuzzy", "none"]
-MIN_QUOTE_WORDS = 3
 FUZZY_THRESHOLD = 90.0  # rapidfuzz ratio over the aligned window, 0-100
 
 _CHAR_MAP = {
@@ -42,7 +42,6 @@ _CHAR_MAP = {
     "\u202f": " ",
     "\u2026": "...",
 }
-_WORD = re.compile(r"\w+", re.UNICODE)
 
 
 @dataclass(frozen=True)
@@ -50,7 +49,6 @@ class GroundedQuote:
     span: tuple[int, int] | None
     grounding: GroundingStatus
     reason: str | None = None  # why not grounded, for the record's flags
-    score: float | None = None
 
 
 def normalise_with_map(text: str) -> tuple[str, list[int]]:
@@ -77,22 +75,16 @@ def _to_original(index: list[int], start: int, end: int) -> tuple[int, int]:
     return index[start], index[end - 1] + 1
 
 
-def word_count(quote: str) -> int:
-    return len(_WORD.findall(quote))
-
-
-def ground_quote(text: str, quote: str, *, hint: int = 0) -> GroundedQuote:
-    """Find quote in text. `hint` prefers the occurrence at or after that offset."""
+def ground_quote(text: str, quote: str) -> GroundedQuote:
+    """Find quote in text: its first exact occurrence, else a normalised or fuzzy match."""
     q = quote.strip()
     if not q:
         return GroundedQuote(None, "none", "empty_quote")
     if word_count(q) < MIN_QUOTE_WORDS:
         return GroundedQuote(None, "none", "quote_too_short")
-    pos = text.find(q, hint)
-    if pos < 0:
-        pos = text.find(q)
+    pos = text.find(q)
     if pos >= 0:
-        return GroundedQuote((pos, pos + len(q)), "exact", score=100.0)
+        return GroundedQuote((pos, pos + len(q)), "exact")
     norm_text, index = normalise_with_map(text)
     norm_q, _ = normalise_with_map(q)
     norm_q = norm_q.strip().strip("\"'").strip()
@@ -100,7 +92,7 @@ def ground_quote(text: str, quote: str, *, hint: int = 0) -> GroundedQuote:
         return GroundedQuote(None, "none", "quote_too_short")
     pos = norm_text.find(norm_q)
     if pos >= 0:
-        return GroundedQuote(_to_original(index, pos, pos + len(norm_q)), "exact", score=100.0)
+        return GroundedQuote(_to_original(index, pos, pos + len(norm_q)), "exact")
     return _fuzzy(norm_text, index, norm_q)
 
 
@@ -122,7 +114,7 @@ def _fuzzy(norm_text: str, index: list[int], norm_q: str) -> GroundedQuote:
     if len(window) < 0.8 * len(norm_q) or fuzz.ratio(norm_q, window) < FUZZY_THRESHOLD - 5:
         return GroundedQuote(None, "none", "quote_not_found")
     s, e = _to_original(index, start, end)
-    return GroundedQuote((s, e), "fuzzy", score=round(al.score, 1))
+    return GroundedQuote((s, e), "fuzzy")
 
 
 def _snap_to_words(text: str, start: int, end: int) -> tuple[int, int]:

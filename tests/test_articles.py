@@ -53,7 +53,8 @@ def test_bad_inputs_become_one_line_errors_and_the_rest_load(tmp_path: Path) -> 
     assert messages[0].startswith("binary.txt: binary file")
     assert messages[1].startswith("empty.txt: empty file")
     assert all("\n" not in m for m in messages)
-    assert result.skipped == ["notes.pdf: unsupported file type '.pdf', skipped"]
+    assert result.skipped == ["notes.pdf: unsupported file type '.pdf'"]
+    assert not any(m.endswith("skipped") for m in messages)  # the CLI says "skipped" once
 
 
 def test_hostile_names_and_jsonl_ids_stay_inside(tmp_path: Path) -> None:
@@ -68,19 +69,27 @@ def test_hostile_names_and_jsonl_ids_stay_inside(tmp_path: Path) -> None:
     (tmp_path / "Ünïcode name with spaces.txt").write_text("Text about a meeting here.", "utf-8")
     result = load_articles(tmp_path)
     ids = [a.id for a in result.articles]
-    assert "x" in ids and "feed-2" in ids and "etc_passwd" in ids
-    assert "Ünïcode_name_with_spaces" in ids
+    by_prefix = {aid.rsplit("-", 1)[0]: aid for aid in ids}
+    assert "x" in by_prefix and "feed-2" in ids and "etc_passwd" in by_prefix
+    assert "Ünïcode_name_with_spaces" in by_prefix
     for aid in ids:
         assert "/" not in aid and not aid.startswith(".") and aid == safe_id(aid)
-    assert [a.path for a in result.articles if a.id == "x"] == ["feed.jsonl:1"]
+    assert [a.path for a in result.articles if a.id == by_prefix["x"]] == ["feed.jsonl:1"]
     assert sorted(str(e).split(":")[1] for e in result.errors) == ["4", "5"]
 
 
-def test_id_collisions_are_made_unique(tmp_path: Path) -> None:
-    (tmp_path / "a b.txt").write_text("First text with enough words in it.", "utf-8")
+def test_ids_are_unique_and_stable_when_files_are_added(tmp_path: Path) -> None:
+    """Issue 10 item 3: adding `a b.txt` beside `a_b.md` must not rename `a_b.md`'s id."""
     (tmp_path / "a_b.md").write_text("Second text with enough words in it.", "utf-8")
-    ids = sorted(a.id for a in load_articles(tmp_path).articles)
-    assert ids == ["a_b", "a_b-2"]
+    (tmp_path / "z z.txt").write_text("Third text with enough words in it.", "utf-8")
+    before = {a.path: a.id for a in load_articles(tmp_path).articles}
+    (tmp_path / "a b.txt").write_text("First text with enough words in it.", "utf-8")
+    (tmp_path / "A_B.txt").write_text("Fourth text with enough words in it.", "utf-8")
+    after = {a.path: a.id for a in load_articles(tmp_path).articles}
+    assert after["a_b.md"] == before["a_b.md"] == "a_b"
+    assert after["z z.txt"] == before["z z.txt"]
+    assert after["a b.txt"].startswith("a_b-") and after["a b.txt"] != "a_b"
+    assert len({aid.lower() for aid in after.values()}) == 4
 
 
 def test_huge_file_is_refused_with_its_size(

@@ -14,10 +14,9 @@ from typer.testing import CliRunner
 from annotator.cli import app
 from annotator.core.errors import ConfigurationError, UsageError
 from annotator.extract.llm.probe import PROBE_CITY, PROBE_YEAR
-from tests.conftest import ROOT
 from tests.fake_llm import FakeChatServer
+from tests.shared_data import shared_data
 
-SHARED_EVAL = ROOT.parent / "shared" / "eval"
 ROWS = [
     {"claim": "The bridge will close", "headline": "Bridge closure is a hoax", "stance": "deny"},
     {
@@ -66,9 +65,7 @@ def test_rules_tables_for_humans(rows_file: Path) -> None:
     [("fnc1_body_stance_eval.jsonl", 0.27), ("emergent_stance_eval.jsonl", 0.52)],
 )
 def test_rules_beat_the_majority_baseline_on_public_data(name: str, majority: float) -> None:
-    path = SHARED_EVAL / name
-    if not path.exists():
-        pytest.skip(f"{path} is not present in this checkout")
+    path = shared_data("eval", name)
     result = run_eval(str(path), "--backend", "rules", "--json")
     assert result.exit_code == 0, result.output
     data = json.loads(result.stdout)
@@ -164,3 +161,33 @@ def test_bad_backend_and_missing_endpoint_are_clear_errors(rows_file: Path) -> N
     result = run_eval(str(rows_file), "--backend", "llm")
     assert isinstance(result.exception, ConfigurationError)
     assert "OPENAI_API_KEY" in str(result.exception)
+
+
+def test_hostile_rows_are_named_and_skipped_and_the_rest_scored(tmp_path: Path) -> None:
+    """Issue 10 item 8: deep nesting, a 5,000-digit number, a lone surrogate."""
+    import subprocess
+    import sys
+
+    from tests.conftest import subprocess_env
+
+    good = {"claim": "The bridge reopened.", "body": "Officials said the bridge reopened."}
+    lines = [
+        json.dumps({**good, "stance": "confirm"}),
+        "[" * 100_000,
+        '{"claim": "x", "stance": "deny", "body": "y", "n": ' + "9" * 5000 + "}",
+        '{"claim": "x \\ud800", "stance": "deny", "body": "The ministry denied it."}',
+        json.dumps({**good, "stance": "confirm"}),
+    ]
+    path = tmp_path / "rows.jsonl"
+    path.write_text("\n".join(lines) + "\n", "utf-8")
+    proc = subprocess.run(
+        [sys.executable, "-m", "annotator", "eval", str(path), "--json"],
+        capture_output=True,
+        text=True,
+        env=subprocess_env(),
+        timeout=120,
+    )
+    assert proc.returncode == 0, proc.stderr
+    skipped = [ln for ln in proc.stderr.splitlines() if ln.startswith("annotate: skipped row")]
+    assert [ln.split(f"{path}:")[1].split(":")[0] for ln in skipped] == ["2", "3", "4"]
+    assert json.loads(proc.stdout)["n"] == 2

@@ -29,9 +29,10 @@ from typer.testing import CliRunner
 from annotator.cli import app
 from annotator.core.models import ArticleAnnotation, ClaimRecord, EventSummary
 from annotator.core.settings import resolve_endpoint
+from annotator.core.text import MIN_QUOTE_WORDS, word_count
 from annotator.core.yamlio import load_yaml
 from annotator.extract.llm.probe import read_cached_probe
-from annotator.ground import FUZZY_THRESHOLD, MIN_QUOTE_WORDS, normalise_with_map, word_count
+from annotator.ground import FUZZY_THRESHOLD, normalise_with_map
 from annotator.load.articles import load_articles
 from tests.local_server import (
     PROMPT_CACHE_MB,

@@ -150,7 +150,7 @@ def test_duplicates_are_annotated_once_and_linked(
     result = run(articles_dir, tmp_path / "out", fake_llm)
     assert len(fake_llm.chat_requests("Extraction")) == 5
     dup = next(s for s in result.statuses if s.status == "duplicate")
-    assert dup.id == "copy_of_000" and dup.duplicate_of == "000_76eae113c55e03b6"
+    assert dup.id.startswith("copy_of_000-") and dup.duplicate_of == "000_76eae113c55e03b6"
     rec = records(result.run_dir)["000_76eae113c55e03b6"]
     assert rec.article.duplicates == ["copy of 000.txt"]
     assert "copy_of_000" not in records(result.run_dir)

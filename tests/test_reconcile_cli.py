@@ -3,19 +3,31 @@
 from __future__ import annotations
 
 import shutil
+import subprocess
+import sys
 from pathlib import Path
 
 import pytest
 from typer.testing import CliRunner
 
 from annotator.cli import app
-from annotator.core.errors import RecordError
 from annotator.core.models import EventSummary
 from annotator.core.yamlio import dump_yaml, load_yaml
+from tests.conftest import subprocess_env
 
 RECORDS = Path(__file__).resolve().parent.parent / "fixtures" / "records"
 A1, A4 = "001_63f0ae8f90ffef72", "004_5ac8e587453deaa2"
 runner = CliRunner()
+
+
+def annotate(*args: str) -> subprocess.CompletedProcess[str]:
+    return subprocess.run(
+        [sys.executable, "-m", "annotator", *args],
+        capture_output=True,
+        text=True,
+        env=subprocess_env(),
+        timeout=120,
+    )
 
 
 @pytest.fixture
@@ -101,15 +113,33 @@ def test_hand_corrections_show_up(articles: Path, tmp_path: Path) -> None:
     assert len(peskov) == 1 and "Peskov" not in peskov[0].aliases
 
 
-def test_malformed_record_names_file_and_field(articles: Path) -> None:
-    path = articles / f"{A4}.yaml"
-    rewrite(path, lambda data: data["claims"][2].update(stance="probably"))
-    result = runner.invoke(app, ["reconcile", str(articles)])
-    assert result.exit_code != 0
-    assert isinstance(result.exception, RecordError)
-    assert result.exception.path == str(path)
-    assert result.exception.field == "claims.2.stance"
-    assert not (articles.parent / "event.yaml").exists()
+def test_every_bad_record_is_listed_and_the_rest_reconciled(articles: Path) -> None:
+    """Issue 10 item 7: not stopped by the first bad record; every one named; exit 1."""
+    rewrite(articles / f"{A4}.yaml", lambda data: data["claims"][2].update(stance="probably"))
+    rewrite(articles / f"{A1}.yaml", lambda data: data["claims"][0].update(span=[5, 1]))
+    proc = annotate("reconcile", str(articles))
+    assert proc.returncode == 1, proc.stderr
+    bad = [ln for ln in proc.stderr.splitlines() if ln.startswith("annotate: bad record")]
+    assert len(bad) == 2
+    assert f"{A4}.yaml: field 'claims.2.stance'" in bad[1]
+    assert f"{A1}.yaml: field 'claims.0.span'" in bad[0]
+    summary = read_summary(articles.parent / "event.yaml")
+    assert len(summary.articles) == 3  # the other three records
+
+
+def test_reconcile_takes_the_run_folder(articles: Path) -> None:
+    (articles.parent / "manifest.yaml").write_text(
+        "schema: annotator/run-manifest/v1\nrun: {}\narticles: []\n", "utf-8"
+    )
+    proc = annotate("reconcile", str(articles.parent))
+    assert proc.returncode == 0, proc.stderr
+    assert len(read_summary(articles.parent / "event.yaml").articles) == 5
+
+
+def test_output_that_is_a_folder_is_a_usage_error(articles: Path, tmp_path: Path) -> None:
+    proc = annotate("reconcile", str(articles), "-o", str(tmp_path))
+    assert proc.returncode == 2
+    assert proc.stderr.strip().startswith("annotate: error: -o ") and "is a folder" in proc.stderr
 
 
 def test_missing_folder_is_a_usage_error(tmp_path: Path) -> None:

@@ -5,7 +5,8 @@ from __future__ import annotations
 
 import pytest
 
-from annotator.extract.rules.stance import content_words, predict_stance, relatedness, stem
+from annotator.core.text import stem
+from annotator.extract.rules.stance import content_words, predict_stance, relatedness
 from annotator.extract.rules.stance_cues import clause_stance, has_denial, has_hedge
 
 CLAIM = "Hewlett-Packard will split itself into two separate companies"

@@ -69,7 +69,9 @@ def eval_stance(
         raise UsageError(f"unknown --backend {backend!r}; use rules or llm")
     if mode not in MODES:
         raise UsageError(f"unknown --mode {mode!r}; use one of {', '.join(MODES)}")
-    rows = read_rows(file, limit)
+    rows = read_rows(
+        file, limit, on_bad_row=lambda e: typer.echo(f"annotate: skipped row {e}", err=True)
+    )
     unrelated = allows_unrelated(rows)
     pairs = [(r.claim, r.text) for r in rows]
     info: dict[str, object] = {}

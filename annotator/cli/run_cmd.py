@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import asyncio
 import os
+import sys
+import tempfile
 from pathlib import Path
 from typing import Annotated
 
@@ -18,10 +20,18 @@ from annotator.cli.options import (
     ModeOption,
     TimeoutOption,
 )
-from annotator.core.errors import UsageError
+from annotator.core.errors import AnnotatorError, UsageError
 from annotator.core.settings import MODES, endpoint_configured, resolve_endpoint
+from annotator.load.articles import MAX_FILE_BYTES
 from annotator.pipeline.progress import make_progress
-from annotator.pipeline.run import RunOptions, RunResult, run_pipeline
+from annotator.pipeline.run import (
+    RunInterrupted,
+    RunOptions,
+    RunResult,
+    cache_dir_for,
+    run_dir_for,
+    run_pipeline,
+)
 
 
 def register(app: typer.Typer) -> None:
@@ -88,6 +98,22 @@ def run(
     quiet: Annotated[
         bool, typer.Option("--quiet", "-q", help="No progress bar and no summary; errors only.")
     ] = False,
+    max_bytes: Annotated[
+        int,
+        typer.Option(
+            min=1,
+            help="Largest input file read, in bytes (default 20 MiB); a bigger file is "
+            "reported and skipped.",
+        ),
+    ] = MAX_FILE_BYTES,
+    name: Annotated[
+        str | None,
+        typer.Option(
+            help="Name of the run folder under OUT (default: the input folder's name); use "
+            "it when two inputs share a folder name.",
+            show_default=False,
+        ),
+    ] = None,
 ) -> None:
     """Annotate every article in INPUT_DIR, then reconcile them into one event summary.
 
@@ -132,11 +158,45 @@ def run(
         concurrency=concurrency,
         force=force,
         cache_dir=cache,
+        max_bytes=max_bytes,
+        run_name=name,
     )
-    result = asyncio.run(run_pipeline(opts, make_progress(console, enabled=not quiet)))
+    check_writable(run_dir_for(opts), "--out")
+    if chosen == "llm":
+        check_writable(cache_dir_for(opts), "--cache")
+    try:
+        result = asyncio.run(run_pipeline(opts, make_progress(console, enabled=not quiet)))
+    except (RunInterrupted, KeyboardInterrupt) as exc:
+        message = str(exc) if isinstance(exc, RunInterrupted) else _INTERRUPTED
+        print(f"annotate: {message}", file=sys.stderr, flush=True)
+        raise typer.Exit(130) from None
     _report(console, result)
+    if not result.statuses:
+        raise AnnotatorError(f"nothing annotated: no file in {str(input_dir)!r} could be read")
     if result.failed:
         raise typer.Exit(1)
+
+
+_INTERRUPTED = "interrupted; finished articles are saved, run the same command again to resume"
+
+
+def check_writable(folder: Path, option: str) -> None:
+    """Fail before the first model call when an output folder cannot be written."""
+    probe = folder
+    while not probe.exists():
+        if probe.parent == probe:
+            break
+        probe = probe.parent
+    if probe.exists() and not probe.is_dir():
+        raise UsageError(f"{option} {str(folder)!r}: {str(probe)!r} is a file, not a folder")
+    try:
+        folder.mkdir(parents=True, exist_ok=True)
+        with tempfile.TemporaryFile(dir=folder):
+            pass
+    except OSError as exc:
+        raise UsageError(
+            f"{option} {str(folder)!r} is not writable: {exc.strerror or exc}"
+        ) from None
 
 
 def _report(console: Console, result: RunResult) -> None:
@@ -144,23 +204,21 @@ def _report(console: Console, result: RunResult) -> None:
     for line in result.input_errors:
         err.print(f"annotate: skipped {line}", markup=False, highlight=False)
     for line in result.skipped:
-        console.print(f"annotate: {line}", markup=False, highlight=False)
+        console.print(f"annotate: skipped {line}", markup=False, highlight=False)
     for s in result.failed:
         err.print(f"annotate: failed {s.path}: {s.error}", markup=False, highlight=False)
-    kept = [s for s in result.statuses if s.output == "kept_hand_edit"]
-    for s in kept:
-        console.print(
-            f"annotate: kept hand-edited {s.id}.yaml (use --force to overwrite)",
-            markup=False,
-            highlight=False,
-        )
+    for line in result.notices:
+        console.print(f"annotate: {line}", markup=False, highlight=False)
+    if not result.statuses:
+        return
     counts: dict[str, int] = {}
     for s in result.statuses:
         counts[s.status] = counts.get(s.status, 0) + 1
     ground = {"exact": 0, "fuzzy": 0, "none": 0}
     for s in result.statuses:
-        for k, v in s.grounding.items():
-            ground[k] += v
+        if s.status != "failed":  # a failed article's claims are not in any output
+            for k, v in s.grounding.items():
+                ground[k] += v
     summary = result.summary
     parts = ", ".join(f"{v} {k}" for k, v in sorted(counts.items()))
     console.print(
@@ -183,9 +241,8 @@ def _report(console: Console, result: RunResult) -> None:
     rel = os.path.relpath(result.run_dir)
     if rel.startswith(".."):
         rel = str(result.run_dir.resolve())
-    console.print(
-        f"annotate: wrote {rel}/event.yaml, {rel}/report.html, {rel}/articles/, "
-        f"{rel}/manifest.yaml",
-        markup=False,
-        highlight=False,
-    )
+    written = [f"{rel}/event.yaml", f"{rel}/report.html"]
+    if result.articles_written:
+        written.append(f"{rel}/articles/")
+    written.append(f"{rel}/manifest.yaml")
+    console.print(f"annotate: wrote {', '.join(written)}", markup=False, highlight=False)

@@ -51,6 +51,9 @@ class ArticleInfo(Contract):
     encoding: str | None = None
     duplicates: list[str] = Field(default_factory=list)  # paths of byte-identical copies
     flags: list[str] = Field(default_factory=list)  # e.g. "prompt_injection_text"
+    # 1 - the detector's chaos score (halved when another encoding reads as cleanly);
+    # only for guessed encodings, absent for UTF-8
+    encoding_confidence: float | None = Field(default=None, exclude_if=lambda v: v is None)
 
 
 class Usage(Contract):
@@ -169,6 +172,8 @@ class EventArticle(Contract):
     outlet: str | None = None
     title: str | None = None
     published: str | None = None
+    # optional extras: the article's flags (e.g. prompt_injection_text), absent when none
+    flags: list[str] = Field(default_factory=list, exclude_if=lambda v: not v)
 
 
 class Entity(Contract):

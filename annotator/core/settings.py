@@ -9,12 +9,12 @@ from __future__ import annotations
 import os
 from dataclasses import dataclass, field
 from typing import Literal
+from urllib.parse import urlsplit, urlunsplit
 
 from annotator.core.errors import ConfigurationError
 
 Mode = Literal["auto", "tools", "json_schema", "json"]
 MODES: tuple[Mode, ...] = ("auto", "tools", "json_schema", "json")
-BackendChoice = Literal["auto", "llm", "rules"]
 OPENAI_BASE_URL = "https://api.openai.com/v1"
 DEFAULT_OPENAI_MODEL = "gpt-4o-mini"
 LOCAL_PLACEHOLDER_KEY = "not-needed"  # local servers ignore the key; the client wants one
@@ -31,15 +31,31 @@ class EndpointConfig:
     max_attempts: int = 6
     temperature: float = 0.0
     max_tokens: int | None = 4096
-    key_is_placeholder: bool = False
 
     @property
-    def is_openai(self) -> bool:
-        return self.base_url.rstrip("/") == OPENAI_BASE_URL
+    def public_url(self) -> str:
+        """The base URL as it may be written to outputs (userinfo and query values hidden)."""
+        return redact_url(self.base_url)
 
     def public(self) -> dict[str, object]:
         """What may be written to outputs: never the key."""
-        return {"endpoint": self.base_url, "model": self.model, "mode": self.mode}
+        return {"endpoint": self.public_url, "model": self.model, "mode": self.mode}
+
+
+def redact_url(url: str) -> str:
+    """`http://u:KEY@host/v1?key=KEY` -> `http://***@host/v1?key=***`: a secret put in the
+    URL never reaches a manifest, record, cache entry or message."""
+    parts = urlsplit(url)
+    netloc = parts.netloc
+    if "@" in netloc:
+        netloc = "***@" + netloc.rsplit("@", 1)[1]
+    query = parts.query
+    if query:
+        query = "&".join(
+            f"{kv.split('=', 1)[0]}=***" if "=" in kv else kv for kv in query.split("&")
+        )
+    fragment = "***" if parts.fragment else ""
+    return urlunsplit((parts.scheme, netloc, parts.path, query, fragment))
 
 
 def endpoint_configured(base_url: str | None, api_key_env: str = "OPENAI_API_KEY") -> bool:
@@ -64,14 +80,13 @@ def resolve_endpoint(
     """Options win over environment variables; raises ConfigurationError saying what to set."""
     url = (_base_url(base_url) or OPENAI_BASE_URL).rstrip("/")
     key = os.environ.get(api_key_env, "")
-    placeholder = False
     if not key:
         if url == OPENAI_BASE_URL:
             raise ConfigurationError(
                 f"no API key: set {api_key_env} for the OpenAI API, or pass --base-url "
                 "for a local server (Ollama, vLLM, llama.cpp), or use --backend rules"
             )
-        key, placeholder = LOCAL_PLACEHOLDER_KEY, True
+        key = LOCAL_PLACEHOLDER_KEY
     chosen_model = model or os.environ.get("ANNOTATE_MODEL")
     if not chosen_model and url == OPENAI_BASE_URL:
         chosen_model = DEFAULT_OPENAI_MODEL
@@ -88,5 +103,4 @@ def resolve_endpoint(
         deadline=deadline,
         max_attempts=max_attempts,
         max_tokens=max_tokens,
-        key_is_placeholder=placeholder,
     )

@@ -13,27 +13,37 @@ from pydantic import BaseModel, Field, field_validator
 
 from annotator.core.models import SOURCE_KINDS, SourceKind, Stance
 
-_STANCE_WORDS: dict[str, Stance] = {
+# Words models write for a stance (FNC-1 style labels, inflections) -> the contract's word.
+STANCE_WORDS: dict[str, Stance] = {
     "confirm": "confirm",
     "confirms": "confirm",
     "confirmed": "confirm",
     "support": "confirm",
+    "supports": "confirm",
     "agree": "confirm",
+    "agrees": "confirm",
+    "for": "confirm",
     "deny": "deny",
     "denies": "deny",
     "denied": "deny",
     "refute": "deny",
+    "refutes": "deny",
     "disagree": "deny",
+    "disagrees": "deny",
+    "against": "deny",
     "unverified": "unverified",
     "unconfirmed": "unverified",
     "hedged": "unverified",
     "discuss": "unverified",
+    "discusses": "unverified",
+    "observing": "unverified",
+    "neutral": "unverified",
 }
 
 
 def coerce_stance(value: Any) -> Any:
     if isinstance(value, str):
-        return _STANCE_WORDS.get(value.strip().lower(), value)
+        return STANCE_WORDS.get(value.strip().lower(), value)
     return value
 
 

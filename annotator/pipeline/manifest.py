@@ -10,7 +10,8 @@ from typing import Any, Literal
 from annotator.core.yamlio import load_yaml, write_yaml
 
 MANIFEST_SCHEMA = "annotator/run-manifest/v1"
-ArticleOutcome = Literal["annotated", "cached", "failed", "duplicate"]
+ArticleOutcome = Literal["annotated", "cached", "kept", "failed", "duplicate"]
+OUTCOMES = ("annotated", "cached", "kept", "failed", "duplicate")
 
 
 @dataclass
@@ -26,23 +27,42 @@ class ArticleStatus:
     claims: int = 0
     grounding: dict[str, int] = field(default_factory=dict)
     encoding: str | None = None
+    encoding_confidence: float | None = None
     duplicate_of: str | None = None
     error: str | None = None
     output_sha256: str | None = None
 
 
-def previous_output_hashes(path: Path) -> dict[str, str]:
-    """Per-article sha256 of the record files the last run wrote (to spot hand edits)."""
+@dataclass
+class PreviousManifest:
+    rows: list[dict[str, Any]] = field(default_factory=list)
+    input_resolved: str | None = None
+
+    @property
+    def output_hashes(self) -> dict[str, str]:
+        """Per-article sha256 of the records an earlier run wrote (before the ownership log
+        existed, this was the only record of them)."""
+        return {
+            str(r["id"]): str(r["output_sha256"])
+            for r in self.rows
+            if r.get("id") and r.get("output_sha256")
+        }
+
+
+def previous_manifest(path: Path) -> PreviousManifest:
+    """The last manifest in a run folder; an unreadable one counts as none."""
     try:
         data = load_yaml(path.read_text(encoding="utf-8"))
-    except (OSError, ValueError, Exception):
-        return {}
-    rows = data.get("articles") if isinstance(data, dict) else None
-    out: dict[str, str] = {}
-    for row in rows or []:
-        if isinstance(row, dict) and row.get("id") and row.get("output_sha256"):
-            out[str(row["id"])] = str(row["output_sha256"])
-    return out
+    except Exception:
+        return PreviousManifest()
+    if not isinstance(data, dict) or not str(data.get("schema", "")).startswith(
+        "annotator/run-manifest"
+    ):
+        return PreviousManifest()
+    rows = [r for r in data.get("articles") or [] if isinstance(r, dict)]
+    run = data.get("run")
+    resolved = run.get("input_resolved") if isinstance(run, dict) else None
+    return PreviousManifest(rows=rows, input_resolved=str(resolved) if resolved else None)
 
 
 def write_manifest(
@@ -52,21 +72,27 @@ def write_manifest(
     statuses: list[ArticleStatus],
     input_errors: list[str],
     skipped: list[str],
+    earlier: list[dict[str, Any]] | None = None,
 ) -> None:
+    """earlier: rows of the last manifest to keep for articles this run did not finish
+    (an interrupted run must not forget what earlier runs did)."""
     counts: dict[str, int] = {}
     for s in statuses:
         counts[s.status] = counts.get(s.status, 0) + 1
+    rows = {s.id: _row(s) for s in statuses}
+    for row in earlier or []:
+        rows.setdefault(str(row.get("id")), row)
     tokens = sum(s.tokens.get("total_tokens", 0) for s in statuses)
     data = {
         "schema": MANIFEST_SCHEMA,
         "run": run,
         "totals": {
             "articles": len(statuses),
-            **{k: counts.get(k, 0) for k in ("annotated", "cached", "failed", "duplicate")},
+            **{k: counts.get(k, 0) for k in OUTCOMES},
             "input_errors": len(input_errors),
             "total_tokens": tokens,
         },
-        "articles": [_row(s) for s in sorted(statuses, key=lambda s: s.id)],
+        "articles": [rows[k] for k in sorted(rows)],
         "input_errors": input_errors,
         "skipped": skipped,
     }

@@ -26,6 +26,7 @@ from typing import Literal
 from rapidfuzz import fuzz
 
 from annotator.core.models import ArticleAnnotation, Entity
+from annotator.core.unionfind import UnionFind
 from annotator.reconcile.names import (
     KIND_ORDER,
     OUTLET_KINDS,
@@ -39,7 +40,6 @@ from annotator.reconcile.names import (
     source_form,
     speaker_form,
 )
-from annotator.reconcile.unionfind import UnionFind
 
 Role = Literal["speaker", "source"]
 MentionKey = tuple[str, Role, str]  # (article id, role, speaker or source id)
@@ -67,9 +67,6 @@ class EntityIndex:
     def lookup(self, article: str, role: Role, local_id: str) -> Entity | None:
         idx = self.by_mention.get((article, role, local_id))
         return None if idx is None else self.entities[idx]
-
-
-_UnionFind = UnionFind[MentionKey]
 
 
 def _mentions(records: Sequence[ArticleAnnotation]) -> list[_Mention]:
@@ -119,7 +116,9 @@ class _NameGroup:
     articles: set[str] = field(default_factory=set)
 
 
-def _name_groups(mentions: Iterable[_Mention], uf: _UnionFind) -> dict[tuple[str, ...], _NameGroup]:
+def _name_groups(
+    mentions: Iterable[_Mention], uf: UnionFind[MentionKey]
+) -> dict[tuple[str, ...], _NameGroup]:
     groups: dict[tuple[str, ...], _NameGroup] = {}
     for m in mentions:
         g = groups.setdefault(m.tokens, _NameGroup(m.tokens))
@@ -130,7 +129,9 @@ def _name_groups(mentions: Iterable[_Mention], uf: _UnionFind) -> dict[tuple[str
     return groups
 
 
-def _attach(group: _NameGroup, cands: Sequence[_NameGroup], uf: _UnionFind) -> list[MentionKey]:
+def _attach(
+    group: _NameGroup, cands: Sequence[_NameGroup], uf: UnionFind[MentionKey]
+) -> list[MentionKey]:
     """Join a short name to its one candidate in all records, else to the one candidate
     in each mention's own article; returns the mentions left unattached."""
     corpus = {uf.find(c.keys[0]) for c in cands}
@@ -149,7 +150,7 @@ def _attach(group: _NameGroup, cands: Sequence[_NameGroup], uf: _UnionFind) -> l
     return left
 
 
-def _merge_people(people: list[_Mention], orgs: list[_Mention], uf: _UnionFind) -> None:
+def _merge_people(people: list[_Mention], orgs: list[_Mention], uf: UnionFind[MentionKey]) -> None:
     full = [m for m in people if len(m.tokens) >= 2 and len(m.tokens[0]) > 1]
     short = [m for m in people if not (len(m.tokens) >= 2 and len(m.tokens[0]) > 1)]
     full_groups = _name_groups(full, uf)
@@ -182,7 +183,7 @@ def _merge_people(people: list[_Mention], orgs: list[_Mention], uf: _UnionFind) 
             uf.union(left[0], org_by_tokens[tokens])
 
 
-def _merge_orgs(orgs: list[_Mention], uf: _UnionFind) -> None:
+def _merge_orgs(orgs: list[_Mention], uf: UnionFind[MentionKey]) -> None:
     groups = _name_groups(orgs, uf)
     by_last: dict[str, list[_NameGroup]] = defaultdict(list)
     by_initial: dict[str, list[_NameGroup]] = defaultdict(list)
@@ -221,7 +222,7 @@ def canonicalise_entities(records: Sequence[ArticleAnnotation]) -> EntityIndex:
     """Merge the speakers and sources of all records into canonical entities."""
     mentions = _mentions(records)
     by_key = {m.key: m for m in mentions}
-    uf = _UnionFind(by_key)
+    uf = UnionFind(by_key)
     people = [m for m in mentions if m.form == "person" and m.tokens]
     orgs = [m for m in mentions if m.form == "org" and m.tokens]
     _merge_orgs(orgs, uf)
@@ -231,7 +232,7 @@ def canonicalise_entities(records: Sequence[ArticleAnnotation]) -> EntityIndex:
     return _build_index(mentions, uf, anon_groups)
 
 
-def _resolve_generic(mentions: list[_Mention], uf: _UnionFind) -> None:
+def _resolve_generic(mentions: list[_Mention], uf: UnionFind[MentionKey]) -> None:
     """'the daily' is the news outlet its own article cites most (ties: first listed)."""
     outlets: dict[str, list[_Mention]] = defaultdict(list)
     for m in mentions:
@@ -247,7 +248,7 @@ def _resolve_generic(mentions: list[_Mention], uf: _UnionFind) -> None:
 
 
 def _group_anonymous(
-    mentions: list[_Mention], by_key: dict[MentionKey, _Mention], uf: _UnionFind
+    mentions: list[_Mention], by_key: dict[MentionKey, _Mention], uf: UnionFind[MentionKey]
 ) -> dict[MentionKey, MentionKey | None]:
     """Anonymous mention -> root of the entity relaying it (None: no known relay)."""
     relay_root: dict[MentionKey, MentionKey | None] = {}
@@ -284,7 +285,9 @@ def _pick_name(members: list[_Mention]) -> str:
 
 
 def _build_index(
-    mentions: list[_Mention], uf: _UnionFind, relay_root: dict[MentionKey, MentionKey | None]
+    mentions: list[_Mention],
+    uf: UnionFind[MentionKey],
+    relay_root: dict[MentionKey, MentionKey | None],
 ) -> EntityIndex:
     groups: dict[MentionKey, list[_Mention]] = defaultdict(list)
     for m in mentions:

@@ -11,6 +11,8 @@ from collections.abc import Sequence
 from functools import lru_cache
 from typing import Literal
 
+from annotator.core.lexicon import DEMONYMS as _DEMONYMS
+
 Form = Literal["person", "org", "anonymous", "generic"]
 
 
@@ -48,12 +50,6 @@ _GENERIC = re.compile(
 )
 OUTLET_KINDS = frozenset({"news_outlet", "news_agency"})
 _TYPE_WORDS = (("news", "agency"), ("newspaper",), ("news", "service"), ("wire",))
-_DEMONYMS = {
-    "ukrainian": "ukraine", "russian": "russia", "american": "us", "usa": "us",
-    "british": "uk", "chinese": "china", "french": "france", "german": "germany",
-    "israeli": "israel", "iranian": "iran", "turkish": "turkey", "polish": "poland",
-    "indian": "india", "japanese": "japan", "italian": "italy", "spanish": "spain",
-}  # fmt: skip
 KIND_ORDER = (
     "person", "organization", "news_outlet", "news_agency", "government", "official",
     "anonymous", "document", "social_media", "other",

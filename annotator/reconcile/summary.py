@@ -160,6 +160,7 @@ def _reconcile(
                 outlet=r.article.outlet,
                 title=r.article.title,
                 published=r.article.published,
+                flags=list(r.article.flags),
             )
             for r in ordered
         ],

@@ -159,6 +159,7 @@ def _article_info(article: Article, duplicates: list[str] | None) -> ArticleInfo
         encoding=article.encoding,
         duplicates=sorted(duplicates or []),
         flags=list(article.flags),
+        encoding_confidence=article.encoding_confidence,
     )
 
 

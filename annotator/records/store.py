@@ -8,6 +8,7 @@ of the field (`claims.2.stance`), so a hand edit can be fixed without guessing.
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
@@ -22,7 +23,12 @@ from annotator.reconcile.summary import paused_gc
 _DUMP_CHUNK = 256  # list items per YAML dump call (bounds the node graph in memory)
 
 # `schema` prefixes of the other documents annotate writes; such files are not records
-_OTHER_DOCUMENTS = ("annotator/event-summary/", "annotator/gold-", "annotator/manifest")
+_OTHER_DOCUMENTS = (
+    "annotator/event-summary/",
+    "annotator/gold-",
+    "annotator/run-manifest",
+    "annotator/manifest",
+)
 
 
 def record_paths(directory: Path) -> list[Path]:
@@ -37,42 +43,52 @@ class _NotARecord(Exception):
     """The file is another annotate document (an event summary, gold labels): skipped."""
 
 
-def load_article_records(directory: Path) -> list[ArticleAnnotation]:
-    """Load and validate every per-article record in `directory`, sorted by file name.
+@dataclass
+class RecordFolder:
+    """Every valid record of a folder, and one error per bad file (file and field)."""
 
-    Files whose `schema` names another annotate document (e.g. `annotator/event-summary/v1`)
-    are skipped; any other file that is not a valid record is an error.
-    """
+    records: list[ArticleAnnotation] = field(default_factory=list)
+    errors: list[RecordError] = field(default_factory=list)
+
+
+def read_article_records(directory: Path) -> RecordFolder:
+    """Load every per-article record in `directory`, sorted by file name; a bad file is
+    listed in `errors` and the rest still load. Other annotate documents are skipped."""
     if not directory.is_dir():
         raise RecordError(str(directory), "", "not a folder of per-article records")
-    paths = record_paths(directory)
-    records: list[ArticleAnnotation] = []
+    found = RecordFolder()
     seen: dict[str, Path] = {}
     with paused_gc():
-        for path in paths:
+        for path in record_paths(directory):
             try:
                 record = _load(path)
             except _NotARecord:
                 continue
+            except RecordError as exc:
+                found.errors.append(exc)
+                continue
             first = seen.setdefault(record.article.id, path)
             if first is not path:
-                raise RecordError(
-                    str(path),
-                    "article.id",
-                    f"article id {record.article.id!r} is also in {first.name}",
+                found.errors.append(
+                    RecordError(
+                        str(path),
+                        "article.id",
+                        f"article id {record.article.id!r} is also in {first.name}",
+                    )
                 )
-            records.append(record)
-    if not records:
+                continue
+            found.records.append(record)
+    if not found.records and not found.errors:
         raise RecordError(str(directory), "", "no per-article records (*.yaml) in this folder")
-    return records
+    return found
 
 
-def load_article_record(path: Path) -> ArticleAnnotation:
-    """Load and validate one per-article record."""
-    try:
-        return _load(path)
-    except _NotARecord:
-        raise RecordError(str(path), "schema", f"expected {ARTICLE_SCHEMA!r}") from None
+def load_article_records(directory: Path) -> list[ArticleAnnotation]:
+    """Like `read_article_records`, but the first bad file is raised as a RecordError."""
+    found = read_article_records(directory)
+    if found.errors:
+        raise found.errors[0]
+    return found.records
 
 
 def _load(path: Path) -> ArticleAnnotation:

@@ -4,8 +4,9 @@ text with its grounded quotes highlighted. Pure; all article text is HTML-escape
 
 from __future__ import annotations
 
+import re
 from collections.abc import Mapping, Sequence
-from html import escape
+from html import escape as _html_escape
 
 from annotator.core.models import ArticleAnnotation, EventSummary
 
@@ -22,7 +23,20 @@ vertical-align:top;text-align:left;font-size:.9em}
 .article{white-space:pre-wrap;background:#fafafa;border:1px solid #eee;padding:1em;
 font-size:.9em}mark{background:#fff1a8}mark.deny{background:#ffd0d0}
 .cols{display:grid;grid-template-columns:1fr 1fr;gap:1em}.none{color:#a11;font-style:italic}
+.flag{color:#8a4b00;font-size:.85em}
 """
+
+
+# Marks the page as this tool's output, so `run` never reads it back as an article.
+REPORT_MARKER = '<meta name="generator" content="annotate report">'
+# C0/C1 control characters except tab and newline (NUL, ESC, ...), and lone surrogates:
+# shown as U+FFFD so a terminal escape or a NUL in an article never reaches the page raw.
+_CONTROL = re.compile(r"[\x00-\x08\x0b-\x1f\x7f-\x9f\ud800-\udfff]")
+
+
+def escape(text: str, quote: bool = True) -> str:
+    """HTML-escape; control characters become U+FFFD (one for one: offsets still hold)."""
+    return _html_escape(_CONTROL.sub("\ufffd", text), quote=quote)
 
 
 def _e(value: object) -> str:
@@ -37,7 +51,7 @@ def render_report(
     """texts: article id -> the exact article text the records' spans refer to."""
     ev = summary.event
     parts = [
-        "<!doctype html><html lang=en><head><meta charset=utf-8>",
+        f"<!doctype html><html lang=en><head><meta charset=utf-8>{REPORT_MARKER}",
         f"<title>{_e(ev.title or 'Event summary')}</title><style>{_CSS}</style></head><body>",
         f"<h1>{_e(ev.title or 'Event summary')}</h1>",
         f"<p>{_e(ev.date)} · {_e(ev.summary)}</p>",
@@ -52,6 +66,7 @@ def render_report(
                 f"<div class=deny><b>deny</b><br>{'<br>'.join(map(_e, cf.deny))}</div>"
                 "</div></div>"
             )
+    _claim_flags = {(r.article.id, c.id): c.flags for r in records for c in r.claims if c.flags}
     parts.append("<h2>Claims</h2>")
     for claim in summary.claims:
         s = claim.stances
@@ -68,9 +83,12 @@ def render_report(
                 if p.span
                 else f"{_e(p.article)} <span class=none>(quote not found in text)</span>"
             )
+            flags = _claim_flags.get((p.article, p.claim)) or []
+            flagged = f" <span class=flag>{_e(', '.join(flags))}</span>" if flags else ""
             parts.append(
                 f"<tr><td class={cls}>{_e(p.stance)}</td><td>{_e(p.speaker or '(outlet)')}</td>"
-                f"<td>{_e(' ← '.join(p.sources))}</td><td>“{_e(p.quote)}” — {where}</td></tr>"
+                f"<td>{_e(' ← '.join(p.sources))}</td><td>“{_e(p.quote)}” — {where}{flagged}"
+                "</td></tr>"
             )
         parts.append("</table></div>")
     parts.append("<h2>Articles</h2>")
@@ -80,6 +98,8 @@ def render_report(
             f"<h3 id='{_e(a.id)}'>{_e(a.title or a.id)}</h3>"
             f"<p>{_e(a.outlet)} · {_e(a.published)} · {_e(a.path)}</p>"
         )
+        if a.flags:
+            parts.append(f"<p class=flag>flags: {_e(', '.join(a.flags))}</p>")
         parts.append(f"<div class=article>{_highlight(texts.get(a.id, ''), rec)}</div>")
     parts.append("</body></html>\n")
     return "".join(parts)

@@ -18,30 +18,14 @@ from annotator.core.models import Usage
 from annotator.core.settings import EndpointConfig
 from annotator.extract.llm.client import StructuredClient
 from annotator.extract.llm.prompts import Prompt, load_prompt
+from annotator.extract.schema import STANCE_WORDS
 
 STANCE_PROMPT = "stance_v1"
 STANCE_MAX_TOKENS = 256
 MAX_TEXT_CHARS = 12_000  # an eval body longer than this is cut (FNC-1 bodies are ~2k)
 
-_STANCE_WORDS = {
-    "agree": "confirm",
-    "agrees": "confirm",
-    "support": "confirm",
-    "supports": "confirm",
-    "confirms": "confirm",
-    "for": "confirm",
-    "disagree": "deny",
-    "disagrees": "deny",
-    "refute": "deny",
-    "refutes": "deny",
-    "denies": "deny",
-    "against": "deny",
-    "discuss": "unverified",
-    "discusses": "unverified",
-    "observing": "unverified",
-    "neutral": "unverified",
-    "unconfirmed": "unverified",
-    "hedged": "unverified",
+_STANCE_WORDS: dict[str, str] = {
+    **STANCE_WORDS,
     "unrelated": "unrelated",
     "irrelevant": "unrelated",
 }

@@ -10,7 +10,9 @@ import re
 from dataclasses import dataclass
 from typing import Literal
 
+from annotator.core.lexicon import DEMONYMS, NAME_PARTICLES, OUTLET_ALIASES, OUTLETS
 from annotator.core.models import SourceKind
+from annotator.extract.rules.stance_cues import DENIAL_VERBS
 
 
 def word_set(words: str) -> frozenset[str]:
@@ -20,20 +22,16 @@ def word_set(words: str) -> frozenset[str]:
 
 # ---------------------------------------------------------------- reporting verbs
 
-REPORTING_VERBS: frozenset[str] = word_set("""
-    say says said told tell tells added adds add denied denies deny reported reports report
+REPORTING_VERBS: frozenset[str] = DENIAL_VERBS | word_set("""
+    say says said told tell tells added adds add reported reports report
     claimed claims claim stated states wrote writes noted notes explained explains confirmed
     confirms announced announces insisted insists argued argues acknowledged acknowledges
-    admitted admits rejected rejects disputed disputes dismissed dismisses alleged alleges
+    admitted admits alleged alleges
     suggested suggests maintained maintains stressed stresses emphasized emphasised emphasizes
     declared declares asserted asserts replied replies responded responds commented comments
     tweeted posted revealed reveals described describes called calls signaled signalled
-    signals indicated indicates cited cites quoted quotes refuted refutes
+    signals indicated indicates cited cites quoted quotes ruled rules
     """)
-# Verbs whose subject rejects the content: the claim's stance is deny.
-DENIAL_VERBS: frozenset[str] = word_set(
-    "denied denies deny rejected rejects refuted refutes dismissed dismisses disputed disputes"
-)
 # Verbs by which the article itself distances the content from fact.
 HEDGING_VERBS: frozenset[str] = word_set("claimed claims claim alleged alleges")
 # Verbs whose object is a recipient ("told Reuters"), not the content.
@@ -65,6 +63,7 @@ ROLE_HEADS: frozenset[str] = word_set("""
     representative governor mayor general commander chairman chairwoman chair ceo founder
     billionaire lawyer attorney judge diplomat premier chancellor king queen prince
     spokespeople author columnist historian researcher economist strategist negotiator
+    executive manager coach candidate
     """)
 ROLE_MODIFIERS: frozenset[str] = word_set("""
     communications press foreign deputy senior chief former top tech vice prime acting
@@ -81,84 +80,14 @@ BODY_WORDS: frozenset[str] = word_set("""
     foreign state defense defence interior justice finance press presidential white house
     national security
     """)
-DEMONYMS: frozenset[str] = word_set("""
-    russian ukrainian american u.s. us u.k. uk british french german chinese european western
-    israeli iranian polish turkish indian japanese
-    """)
+# Nationality words are never part of a person's name ("Russian President Vladimir Putin").
+NATIONALITY_WORDS: frozenset[str] = frozenset(DEMONYMS) | word_set(
+    "u.s. us u.k. uk european western"
+)
 
 # ---------------------------------------------------------------- sources
 
-# Canonical outlet names with their kind; aliases map onto a canonical name.
-OUTLETS: dict[str, SourceKind] = {
-    "Reuters": "news_agency",
-    "Associated Press": "news_agency",
-    "AFP": "news_agency",
-    "Agence France-Presse": "news_agency",
-    "TASS": "news_agency",
-    "RIA Novosti": "news_agency",
-    "Interfax": "news_agency",
-    "Xinhua": "news_agency",
-    "Bloomberg News": "news_agency",
-    "Ukrinform": "news_agency",
-    "UNIAN": "news_agency",
-    "Kyodo": "news_agency",
-    "Yonhap": "news_agency",
-    "ANSA": "news_agency",
-    "Anadolu": "news_agency",
-    "The Washington Post": "news_outlet",
-    "The New York Times": "news_outlet",
-    "The Wall Street Journal": "news_outlet",
-    "The Guardian": "news_outlet",
-    "Financial Times": "news_outlet",
-    "The Moscow Times": "news_outlet",
-    "The Epoch Times": "news_outlet",
-    "Breitbart News": "news_outlet",
-    "BBC": "news_outlet",
-    "CNN": "news_outlet",
-    "NBC News": "news_outlet",
-    "CBS News": "news_outlet",
-    "ABC News": "news_outlet",
-    "Fox News": "news_outlet",
-    "NPR": "news_outlet",
-    "Politico": "news_outlet",
-    "Axios": "news_outlet",
-    "RT": "news_outlet",
-    "Al Jazeera": "news_outlet",
-    "Sky News": "news_outlet",
-    "The Telegraph": "news_outlet",
-    "The Times": "news_outlet",
-    "The Independent": "news_outlet",
-    "Daily Mail": "news_outlet",
-    "Newsweek": "news_outlet",
-    "Kyiv Independent": "news_outlet",
-    "Kommersant": "news_outlet",
-    "Izvestia": "news_outlet",
-    "X": "social_media",
-    "Twitter": "social_media",
-    "Telegram": "social_media",
-    "Facebook": "social_media",
-    "Truth Social": "social_media",
-    "Instagram": "social_media",
-}
-OUTLET_ALIASES: dict[str, str] = {
-    "associated press": "Associated Press",
-    "ap": "Associated Press",
-    "tass": "TASS",
-    "bloomberg": "Bloomberg News",
-    "washington post": "The Washington Post",
-    "wapo": "The Washington Post",
-    "new york times": "The New York Times",
-    "nyt": "The New York Times",
-    "wall street journal": "The Wall Street Journal",
-    "wsj": "The Wall Street Journal",
-    "guardian": "The Guardian",
-    "moscow times": "The Moscow Times",
-    "epoch times": "The Epoch Times",
-    "breitbart": "Breitbart News",
-    "telegraph": "The Telegraph",
-    "independent": "The Independent",
-    "ft": "Financial Times",
-}
+# Outlet names, kinds and aliases come from the shared table in `core.lexicon`.
 _OUTLET_NAMES = sorted(
     {name for name in OUTLETS} | {alias for alias in OUTLET_ALIASES}, key=len, reverse=True
 )
@@ -174,14 +103,19 @@ OUTLET_MENTION = re.compile(
 )
 # Any capitalised name ending like a newspaper or a broadcaster.
 GENERIC_OUTLET = re.compile(
-    r"(?:(?:the|The)\s+)?(?P<name>(?:[A-Z][\w.&-]*\s+){0,3}"
+    r"(?:(?:the|The)\s+)?(?P<name>(?:[A-Z][\w.&-]{0,40}+\s++){0,3}"
     r"(?:News|Times|Post|Journal|Herald|Tribune|Gazette|Telegraph|Chronicle|Observer|Daily|"
     r"Insider|Radio|TV|Television|Press|Agency|Wire))\b"
 )
 # "Russian state TV", "state media": lower-case broadcaster phrases.
 BROADCASTER = re.compile(
-    r"(?P<name>(?:[A-Z][\w-]*\s+)?(?:state(?:-run|-owned|-sponsored)?\s+)?"
+    r"(?P<name>(?:[A-Z][\w-]{0,40}+\s++)?(?:state(?:-run|-owned|-sponsored)?\s+)?"
     r"(?:TV|television|broadcaster|media|radio))\b"
+)
+# An outlet introduced by what it is: "the German tabloid Bild", "broadcaster TVP3 Lodz".
+DESCRIBED_OUTLET = re.compile(
+    r"\b(?P<what>newspaper|daily|tabloid|broadcaster|channel|magazine|website|agency|"
+    r"weekly|network|station)\s+(?P<name>[A-Z][\w.&’'-]*(?:\s+[A-Z0-9][\w.&’'-]*){0,3})"
 )
 # References back to an outlet already named: "the daily", "the Post", "the report".
 OUTLET_BACKREF = re.compile(
@@ -252,7 +186,8 @@ class OutletMatch:
 
 
 def find_outlet(phrase: str) -> OutletMatch | None:
-    """The outlet named in phrase: a known name first, then a newspaper-like name."""
+    """The outlet named in phrase: a known name first, then one introduced by what it is
+    ("the tabloid Bild"), then a newspaper-like name."""
     m = OUTLET_MENTION.search(phrase)
     if m:
         raw = m.group("name")
@@ -261,6 +196,10 @@ def find_outlet(phrase: str) -> OutletMatch | None:
         if AGENCY_SUFFIX.search(phrase):
             kind = "news_agency"
         return OutletMatch(name, kind, m.start(), m.end())
+    d = DESCRIBED_OUTLET.search(phrase)
+    if d:
+        described: SourceKind = "news_agency" if d.group("what") == "agency" else "news_outlet"
+        return OutletMatch(d.group("name"), described, d.start("name"), d.end("name"))
     b = BROADCASTER.search(phrase)
     if b and len(b.group("name").split()) >= 2:
         return OutletMatch(b.group("name").strip(), "news_outlet", b.start(), b.end())
@@ -281,11 +220,16 @@ def title_parts(words: list[str]) -> tuple[str | None, str | None, list[str], li
     """Split '<affiliation> <role> <Name>' words: (role, affiliation, name, words left over)."""
     name: list[str] = []
     i = len(words) - 1
-    while i >= 0 and _is_name_word(words[i]):
+    while i >= 0 and (
+        _is_name_word(words[i])
+        or (name and i > 0 and words[i] in NAME_PARTICLES and _is_name_word(words[i - 1]))
+    ):
         name.insert(0, words[i])
         i -= 1
     role: list[str] = []
-    while i >= 0 and _is_role_word(words[i], has_head=bool(role)):
+    while i >= 0 and (
+        _is_role_word(words[i], has_head=bool(role)) or (role and _is_compound_role(words[i]))
+    ):
         role.insert(0, words[i])
         i -= 1
     if role and role[-1].lower() not in ROLE_HEADS:
@@ -313,12 +257,25 @@ def _is_name_word(word: str) -> bool:
         bool(_CAP.match(word))
         and low not in ROLE_HEADS
         and low not in ROLE_MODIFIERS
-        and low not in DEMONYMS
+        and low not in NATIONALITY_WORDS
         and low not in NAME_STOPWORDS
         and low not in BODY_HEADS
         and low not in ANONYMOUS_HEADS
         and not word.endswith(("’s", "'s"))
         and "." not in word.rstrip(".")
+    )
+
+
+def _is_compound_role(word: str) -> bool:
+    """A lower-case noun compounded with a title: "fire chief", "sporting director"."""
+    low = word.lower()
+    return (
+        word.islower()
+        and word.isalpha()
+        and low not in NAME_STOPWORDS
+        and low not in BODY_WORDS | BODY_HEADS
+        and low not in NATIONALITY_WORDS
+        and low not in REPORTING_VERBS | VERB_MODIFIERS
     )
 
 
@@ -332,14 +289,14 @@ _FINITE = word_set(
     "say says if don't doesn't didn't don’t doesn’t didn’t"
 )
 _OUTLET_TRAIL = re.compile(
-    r"^\s*(?:newspaper|daily|news\s+agency|agency|news\s+service|website|channel)?\s*$", re.I
+    r"^\s*+(?:newspaper|daily|news\s+agency|agency|news\s+service|website|channel)?\s*+$", re.I
 )
 _DETERMINERS = frozenset({"the", "a", "an"})
 
 
 def classify_np(phrase: str) -> NounPhrase:
     """What kind of thing a subject or object phrase names (before back-reference)."""
-    text = re.sub(r"\[([^\]]*)\]\([^)]*\)", r"\1", phrase)
+    text = re.sub(r"\[([^\]]{0,300}+)\]\([^)]{0,2000}+\)", r"\1", phrase)
     text = re.sub(r"\s+", " ", text).strip(" ,;:“”\"'‘’")
     text = re.sub(r"^(?:and|but|while|as|so)\s+", "", text, flags=re.IGNORECASE)
     low = text.lower()
@@ -386,7 +343,7 @@ def _ends_with_person(words: list[str]) -> bool:
 def _anonymous_name(text: str, outlet: str | None) -> str:
     name = text
     if outlet:
-        name = re.sub(r"(?i)(?:of\s+)?(?:the\s+)?[\w\s.-]*?(?:’s|'s)\s+", "", name, count=1)
+        name = re.sub(r"(?i)(?:of\s+)?(?:the\s+)?[\w\s.-]{0,80}?(?:’s|'s)\s+", "", name, count=1)
     name = ANONYMOUS_QUANTIFIER.sub("", name).strip()
     return name or "sources"
 

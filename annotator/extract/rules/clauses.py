@@ -44,30 +44,35 @@ INTRO_WORDS: frozenset[str] = word_set("""
     apart but and yet so then now today yesterday
     """)
 # Strong clause boundaries; a clause is split there only if both sides have an anchor.
-CLAUSE_SPLIT = re.compile(r"\s+[–—]\s+but\s+|,\s+but\s+|;\s+but\s+|;\s+|\s+[–—]\s+")
+# A whitespace run is entered only at its first character ((?<!\s)) and taken whole
+# (possessive ++): scanning a long run of spaces stays linear (no regex here backtracks
+# super-linearly; tests/test_regex_linear.py checks every pattern).
+CLAUSE_SPLIT = re.compile(r"(?<!\s)\s++[–—]\s+but\s+|,\s+but\s+|;\s+but\s+|;\s+|(?<!\s)\s++[–—]\s+")
 # Participles that carry on the same attribution: "..., adding that ...".
 INHERIT_SPLIT = re.compile(
-    r",?\s+(?:and\s+)?(?:adding|saying|noting|stressing|emphasi[sz]ing|insisting|arguing|"
+    r",?(?<!\s)\s++(?:and\s+)?(?:adding|saying|noting|stressing|emphasi[sz]ing|insisting|arguing|"
     r"explaining|claiming|warning)\b(?:\s+that)?\s+"
 )
 # Tails that attach to the attribution verb, not to the content (B shape only).
 B_TAIL = re.compile(
-    r",\s+(?:according\s+to|citing|calling|disputing|[a-z]+ing)\b|\s+in\s+remarks\b|"
-    r",?\s+in\s+an?\s+(?:interview|statement|email|post|address)\b"
+    r",\s+(?:according\s+to|citing|calling|disputing|[a-z]+ing)\b|(?<!\s)\s++in\s+remarks\b|"
+    r",?(?<!\s)\s++in\s+an?\s+(?:interview|statement|email|post|address)\b"
 )
-ACCORDING_PHRASE = re.compile(r",?\s*\b[Aa]ccording\s+to\s+[^,.;:“”\"]{2,80}(?:,|(?=[.;:]|$))")
-AND_THAT = re.compile(r",?\s+and\s+that\b,?\s*")
+ACCORDING_PHRASE = re.compile(
+    r",?(?<!\s)\s*+\b[Aa]ccording\s+to\s+[^,.;:“”\"]{2,80}(?:,|(?=[.;:]|$))"
+)
+AND_THAT = re.compile(r",?(?<!\s)\s++and\s+that\b,?\s*")
 # What may stand between a verb (plus its object) and "that": time, place, medium.
 TO_THAT = re.compile(
-    r"^[\s,]*(?:(?:in|on|at|during|to|last|this|earlier|previously|recently|via|through|"
+    r"^[\s,]*+(?:(?:in|on|at|during|to|last|this|earlier|previously|recently|via|through|"
     r"over|from|[A-Z][a-z]+day)\b[^;]{0,110}?)?,?\s*\bthat\s+"
 )
 OBJECT_NP = re.compile(
-    r"\s*(?P<np>(?:(?:the|The)\s+)?(?:[A-Z][\w’'.&-]*\s*)+(?:newspaper|daily|news\s+agency|"
+    r"\s*+(?P<np>(?:(?:the|The)\s+)?(?:[A-Z][\w’'.&-]*+\s*+)+(?:newspaper|daily|news\s+agency|"
     r"agency|summit|reporters)?|(?:the\s+)?(?:daily|newspaper|paper|outlet|publication)|"
     r"reporters|journalists|lawmakers|the\s+press|the\s+media)"
 )
-RELAY_OBJECT = re.compile(r"\s*(?P<np>[^.;“”\"]{2,90}?)\s+as\s+(?:saying|telling)\b")
+RELAY_OBJECT = re.compile(r"\s*+(?P<np>[^.;“”\"]{2,90}?)(?<!\s)\s++as\s+(?:saying|telling)\b")
 SOURCE_PHRASES: tuple[tuple[str, re.Pattern[str]], ...] = (
     ("according", re.compile(r"\b[Aa]ccording\s+to\s+(?P<np>[^,.;:“”\"]{2,80})")),
     ("citing", re.compile(r"\bciting\s+(?P<np>[^,.;:“”\"]{2,80})")),
@@ -76,7 +81,7 @@ SOURCE_PHRASES: tuple[tuple[str, re.Pattern[str]], ...] = (
     ("social", re.compile(r"\b(?:on|via)\s+(?P<np>X|Twitter|Telegram|Facebook|Truth Social)\b")),
 )
 _NP_STOP = re.compile(
-    r"\s+(?:on|in|at|that|as|who|which|last|this|earlier|and\s+(?:said|added)|he|she|they|"
+    r"(?<!\s)\s++(?:on|in|at|that|as|who|which|last|this|earlier|and\s+(?:said|added)|he|she|they|"
     r"it|was|were|had|has|said)\b.*$"
 )
 
@@ -165,6 +170,44 @@ def _inverted_subject(text: str, pos: int, end: int) -> tuple[str, int]:
         return "", pos
     phrase = _NP_STOP.sub("", m.group(1)).strip()
     return phrase, pos + m.start(1) + len(phrase)
+
+
+def _appositive_subject(
+    text: str, start: int, stop: int, accept: Callable[[str], bool] | None
+) -> tuple[int, str] | None:
+    """'A company spokeswoman, Ewa Nowak, denied': the subject is the head and its
+    appositive name together (or the name alone); (start of the head, subject)."""
+    # plain string scanning, not a regex: a pattern anchored at the end with free spans
+    # before it backtracks quadratically on long runs of spaces
+    segment = text[start:stop].rstrip()
+    if not segment.endswith(","):
+        return None
+    body = segment[:-1]
+    name_cut = _last_delimiter(body)
+    if name_cut < 0 or body[name_cut] != ",":
+        return None
+    head_cut = _last_delimiter(body, name_cut)
+    head_start = head_cut + 1
+    while head_start < name_cut and body[head_start].isspace():
+        head_start += 1
+    head, name = body[head_start:name_cut].strip(), body[name_cut + 1 :].strip()
+    if not head or not name:
+        return None
+    for subject in (f"{head} {name}", name):
+        if len(subject.split()) <= 8 and (accept is None or accept(subject)):
+            return start + head_start, subject
+    return None
+
+
+_APPOSITIVE_DELIMITERS = frozenset(',;:“”"—–()')
+
+
+def _last_delimiter(text: str, end: int | None = None) -> int:
+    """Index of the last clause delimiter in text[:end], or -1."""
+    for i in range(len(text) if end is None else end, 0, -1):
+        if text[i - 1] in _APPOSITIVE_DELIMITERS:
+            return i - 1
+    return -1
 
 
 def _is_intro(pre: str) -> bool:
@@ -276,8 +319,11 @@ def _parse_anchor(
     after = v_end
     if not seg and not parse.coordinated and parse.relative_at is None:
         seg, after = _inverted_subject(text, v_end, end)
-        if not seg:
-            return None
+        if not seg or (accept is not None and not accept(seg)):
+            appositive = _appositive_subject(text, start, stop, accept)
+            if appositive is None:
+                return None
+            (seg_start, seg), after = appositive, v_end
     if accept is not None and not accept(seg):
         return None
     parse.subject, parse.subject_start = seg, seg_start

@@ -11,12 +11,13 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 
+from annotator.core.lexicon import OUTLETS
 from annotator.core.models import SourceKind
 from annotator.extract.rules.attribution import (
     BODY_HEADS,
+    DESCRIBED_OUTLET,
     GENERIC_OUTLET,
     OUTLET_BACKREF,
-    OUTLETS,
     canonical_outlet,
     split_title,
     word_set,
@@ -34,7 +35,7 @@ NON_NAME_WORDS: frozenset[str] = word_set("""
     square palace airport station road avenue river sea ocean island islands mountains
     """)
 _VERBISH = re.compile(
-    r"\s+(?:\w+ly\s+)?(?:has|have|had|is|was|were|will|would|did|does|[a-z]+ed|[a-z]+s)\b"
+    r"(?<!\s)\s++(?:\w+ly\s+)?(?:has|have|had|is|was|were|will|would|did|does|[a-z]+ed|[a-z]+s)\b"
 )
 
 
@@ -177,7 +178,7 @@ class EntityRegistry:
         """Canonical outlet for a mention at pos ('the Post', 'the daily', 'Reuters')."""
         bare = re.sub(r"^(?:the|The)\s+", "", name).strip()
         found = canonical_outlet(name)
-        if found and (found[0] in OUTLETS or " " in found[0]):
+        if found and (found[0] in OUTLETS or " " in found[0] or DESCRIBED_OUTLET.search(name)):
             return found
         if OUTLET_BACKREF.match(name) or OUTLET_BACKREF.match(bare):
             word = None

@@ -11,6 +11,7 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 
+from annotator.core.text import date_prefix
 from annotator.extract.rules.attribution import word_set
 
 OPEN_QUOTES = "“"
@@ -21,8 +22,7 @@ ABBREVIATIONS: frozenset[str] = word_set("""
     mr mrs ms dr prof gen sen rep gov lt col sgt capt st jr sr inc corp co ltd no vs etc
     jan feb mar apr jun jul aug sep sept oct nov dec e.g i.e a.m p.m approx est dept
     """)
-_BOUNDARY = re.compile(r"[.!?…]+[”\"’)\]]*(?=\s+[“\"‘(\[*]?[A-Z0-9])")
-_DATE_PREFIX = re.compile(r"\A\s*date\s+\d{4}-\d{2}-\d{2}\s+")
+_BOUNDARY = re.compile(r"(?<![.!?…])[.!?…]++[”\"’)\]]*+(?=\s++[“\"‘(\[*]?[A-Z0-9])")
 _NON_PROSE = re.compile(r"^\s*(?:#|\*\*|Original url:|<https?:|Follow\b|Updated:|\d+:\d+\s*$)")
 
 
@@ -97,7 +97,7 @@ def _closes_first(text: str, start: int, end: int) -> bool:
 
 
 def _is_abbreviation(text: str, dot: int) -> bool:
-    m = re.search(r"([\w.]+)\.$", text[max(0, dot - 12) : dot + 1])
+    m = re.search(r"([\w.]{1,12})\.$", text[max(0, dot - 12) : dot + 1])
     if not m:
         return False
     word = m.group(1)
@@ -157,9 +157,9 @@ def sentences(text: str) -> list[Sentence]:
     """Every sentence of the article; non-prose lines are kept but marked."""
     out: list[Sentence] = []
     for ps, pe in _paragraphs(text):
-        dm = _DATE_PREFIX.match(text, ps) if ps == 0 or not text[:ps].strip() else None
+        dm = date_prefix(text, ps)
         if dm:
-            ps = dm.end()
+            ps = min(dm.end(), pe)
         line = text[ps:pe].strip()
         ending = line.rstrip('”"’)*] ')
         prose = bool(ending) and ending[-1] in TERMINAL + ",;:" and not _NON_PROSE.match(line)
@@ -174,11 +174,6 @@ def quoted_inner(text: str, pair: tuple[int, int]) -> tuple[int, int]:
     while e > s and text[e - 1] in ",;:":
         e -= 1
     return s, e
-
-
-def word_count(text: str) -> int:
-    """Words (runs of letters and digits), as grounding counts them."""
-    return len(re.findall(r"\w+", text))
 
 
 def whole_quotation(text: str, s: int, e: int) -> tuple[int, int] | None:

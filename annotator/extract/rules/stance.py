@@ -11,6 +11,7 @@ import re
 from dataclasses import dataclass
 from typing import Literal
 
+from annotator.core.text import stem
 from annotator.extract.rules.attribution import word_set
 from annotator.extract.rules.stance_cues import (
     DENIAL_CUE,
@@ -52,17 +53,6 @@ class StanceEvidence:
     deny: float
     hedge: float
     sentences: int  # sentences that mention the claim
-
-
-def stem(word: str) -> str:
-    """A crude suffix stripper: enough to match 'splits', 'split', 'splitting'."""
-    w = word.lower().replace("’", "'")
-    w = re.sub(r"'s$", "", w)
-    for suffix in ("ing", "edly", "ed", "ies", "es", "s", "ly"):
-        if w.endswith(suffix) and len(w) - len(suffix) >= 3:
-            w = w[: -len(suffix)]
-            break
-    return w[:-1] if len(w) > 4 and w[-1] == w[-2] else w
 
 
 def content_words(text: str) -> set[str]:

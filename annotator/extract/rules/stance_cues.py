@@ -13,44 +13,67 @@ from typing import Literal
 
 ClauseStance = Literal["confirm", "deny", "unverified"]
 
-# Words and phrases that reject a proposition.
-DENIAL_TERMS: tuple[str, ...] = (
+# The one denial lexicon of the rules backend; the extractor's verb test, its "X is
+# false" statement frames and the free-text cue below are all derived from it.
+
+# Words that label a proposition false: "X is false", "called it a hoax".
+DENIAL_LABELS: tuple[str, ...] = (
     "false",
-    "falsely",
     "untrue",
     "not true",
     "fiction",
     "fictional",
     "fake",
-    "faked",
     "fabricated",
     "fabrication",
     "baseless",
     "groundless",
     "unfounded",
     "nonsense",
-    "hoax",
-    "a lie",
-    "lies",
-    "lying",
-    "misinformation",
-    "disinformation",
-    "no truth",
     "incorrect",
     "inaccurate",
     "bogus",
     "myth",
+    "hoax",
+    "a lie",  # not bare "lie": "the answer may lie elsewhere"
+    "lies",
+    "misinformation",
+    "disinformation",
+    "fake news",
+    "false information",
+    "satire",
+    "scam",
+    "not the case",
+)
+# Reporting verbs whose subject rejects the content: "X denied that ...".
+DENIAL_VERBS: frozenset[str] = frozenset(
+    [
+        "denied",
+        "denies",
+        "deny",
+        "rejected",
+        "rejects",
+        "refuted",
+        "refutes",
+        "dismissed",
+        "dismisses",
+        "disputed",
+        "disputes",
+    ]
+)
+# Denial verbs that are also everyday adjectives or nouns ("a disputed region", "trade
+# disputes"): they mark a denial as the reporting verb, not anywhere in a text.
+_AMBIGUOUS_VERBS = frozenset({"disputed", "disputes"})
+# Other words and phrases that reject a proposition wherever they stand.
+DENIAL_PHRASES: tuple[str, ...] = (
+    "falsely",
+    "faked",
+    "lying",
+    "no truth",
     "debunked",
     "debunk",
     "debunks",
-    "denied",
-    "denies",
-    "deny",
     "denial",
-    "rejected",
-    "refuted",
-    "refutes",
-    "dismissed",
     "no evidence",
     "never happened",
     "did not happen",
@@ -61,13 +84,13 @@ DENIAL_TERMS: tuple[str, ...] = (
     "no call",
     "no plans",
     "not real",
-    "satire",
     "satirical",
     "spoof",
     "parody",
-    "scam",
     "rumour is false",
-    "not the case",
+)
+DENIAL_TERMS: tuple[str, ...] = (
+    DENIAL_LABELS + tuple(sorted(DENIAL_VERBS - _AMBIGUOUS_VERBS)) + DENIAL_PHRASES
 )
 # Words and phrases that mark a report as not (yet) established.
 HEDGE_TERMS: tuple[str, ...] = (

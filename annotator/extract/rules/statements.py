@@ -10,26 +10,32 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 
+from annotator.extract.rules.stance_cues import DENIAL_LABELS
+
+# "X is false", "X is pure fiction": the labels of the shared denial lexicon.
 _DENIAL_WORDS = (
-    r"(?:false|untrue|not\s+true|fiction|fake|fabricated|a\s+fabrication|baseless|groundless|"
-    r"unfounded|nonsense|incorrect|inaccurate|a\s+lie|lies|a\s+hoax|misinformation|"
-    r"disinformation|fake\s+news|false\s+information|simply\s+false\s+information)"
+    "(?:"
+    + "|".join(
+        re.escape(t).replace(r"\ ", r"\s+") for t in sorted(DENIAL_LABELS, key=len, reverse=True)
+    )
+    + ")"
 )
 _INTENSIFIERS = (
     r"(?:(?:completely|totally|absolutely|entirely|simply|utterly|patently|pure|plainly|"
-    r"categorically|clearly|just|all|wholly|an?|both)\s+)*"
+    r"categorically|clearly|just|all|wholly|an?|both)\s+){0,4}"  # bounded: linear scans
 )
-_BE = r"(?:\s+(?:is|are|was|were)|’s|'s)"
+_BE = r"(?:(?<!\s)\s++(?:is|are|was|were)|’s|'s)"
 REPORT_FRAME = re.compile(
     r"^(?:the\s+|these\s+|those\s+|western\s+|media\s+)*"
     r"(?:[A-Z][\w-]*(?:’s|'s)\s+)?(?:reports?|claims?|allegations?|suggestions?|"
-    r"rumou?rs?|assertions?|information|speculation)\s+(?:in\s+[\w\s]+?\s+)?(?:that|of)\s+"
+    r"rumou?rs?|assertions?|accusations?|charges?|information|speculation)\s+"
+    r"(?:in\s+[\w\s]+?(?<!\s)\s++)?(?:that|of)\s+"
     r"(?P<x>.+)$",
     re.IGNORECASE,
 )
 FALSE_FRAME = re.compile(rf"^(?P<x>.+?){_BE}\s+{_INTENSIFIERS}{_DENIAL_WORDS}\b.*$", re.IGNORECASE)
 LABEL_FRAME = re.compile(
-    rf"^(?P<x>.+?)\s+(?:as\s+)?{_INTENSIFIERS}[“\"]?{_DENIAL_WORDS}[”\"]?$", re.IGNORECASE
+    rf"^(?P<x>.+?)(?<!\s)\s++(?:as\s+)?{_INTENSIFIERS}[“\"]?{_DENIAL_WORDS}[”\"]?$", re.IGNORECASE
 )
 NONE_FRAME = re.compile(
     r"^there\s+(?P<be>was|is|were|has\s+been|have\s+been|had\s+been)\s+no\s+(?P<x>.+)$",
@@ -37,7 +43,7 @@ NONE_FRAME = re.compile(
 )
 ANAPHOR = re.compile(
     r"^(?:it|this|that|these|those|the\s+(?:reports?|claims?|story|allegations?|"
-    r"reporting)|(?:this|that)\s+(?:part\s+of\s+the\s+)?(?:reports?|claims?|story)|"
+    r"accusations?|charges?|reporting)|(?:this|that)\s+(?:part\s+of\s+the\s+)?(?:reports?|claims?|story)|"
     r"(?:[A-Z][\w-]*)(?:’s|'s)\s+(?:claims?|reports?|reporting|account|story|allegations?))"
     r"(?:\s+\w+){0,2}?$",
     re.IGNORECASE,
@@ -76,8 +82,8 @@ class Rewritten:
 
 def clean(text: str) -> str:
     """Words only: no link markup, quotation marks, editorial brackets or end punctuation."""
-    s = re.sub(r"\[([^\]]*)\]\([^)]*\)", r"\1", text)
-    s = re.sub(r"\[([^\]]*)\]", r"\1", s)
+    s = re.sub(r"\[([^\]]{0,300}+)\]\([^)]{0,2000}+\)", r"\1", text)
+    s = re.sub(r"\[([^\]]{0,300}+)\]", r"\1", s)
     s = re.sub(r"(?<=\w)[”“\"](?=\w)", " ", s)
     s = re.sub(r"[“”\"]|(?<!\w)[‘’']|[‘’'](?!\w)", "", s)
     s = re.sub(r"\s+", " ", s).strip()
@@ -148,9 +154,12 @@ def flip_negation(s: str) -> tuple[str, bool]:
     if (
         len(subject.split()) > 5
         or "," in subject
-        or not re.match(r"[A-Z]|(?:he|she|they)\b", subject)
+        or not re.match(r"[A-Z]|(?:he|she|they|the|his|her|its|their)\b", subject)
         or _FIRST_PERSON.match(subject)
-        or re.match(r"(?:[\w’'-]+\s+){0,2}?(?:any|anything|anyone|yet|either|ever|only)\b", after)
+        or re.match(
+            r"(?:(?<![\w’'-])[\w’'-]++\s+){0,2}?(?:any|anything|anyone|yet|either|ever|only)\b",
+            after,
+        )
     ):
         return s, False
     if m.group("aux"):
