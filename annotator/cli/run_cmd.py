@@ -14,6 +14,8 @@ from annotator.cli.options import (
     ApiKeyEnvOption,
     BaseUrlOption,
     ConcurrencyOption,
+    EmbedModelOption,
+    MaxAdjudicationsOption,
     ModelOption,
     ModeOption,
     TimeoutOption,
@@ -88,6 +90,8 @@ def run(
     quiet: Annotated[
         bool, typer.Option("--quiet", "-q", help="No progress bar and no summary; errors only.")
     ] = False,
+    max_adjudications: MaxAdjudicationsOption = 200,
+    embed_model: EmbedModelOption = None,
 ) -> None:
     """Annotate every article in INPUT_DIR, then reconcile them into one event summary.
 
@@ -112,6 +116,8 @@ def run(
                 markup=False,
                 highlight=False,
             )
+    if embed_model and chosen != "llm":
+        raise UsageError("--embed-model needs the llm backend: pass --base-url/--model")
     endpoint = None
     if chosen == "llm":
         endpoint = resolve_endpoint(
@@ -132,6 +138,8 @@ def run(
         concurrency=concurrency,
         force=force,
         cache_dir=cache,
+        max_adjudications=max_adjudications,
+        embed_model=embed_model,
     )
     result = asyncio.run(run_pipeline(opts, make_progress(console, enabled=not quiet)))
     _report(console, result)
@@ -180,6 +188,8 @@ def _report(console: Console, result: RunResult) -> None:
             markup=False,
             highlight=False,
         )
+    if result.reconcile_note:
+        console.print(f"annotate: {result.reconcile_note}", markup=False, highlight=False)
     rel = os.path.relpath(result.run_dir)
     if rel.startswith(".."):
         rel = str(result.run_dir.resolve())

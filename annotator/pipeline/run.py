@@ -38,6 +38,8 @@ class RunOptions:
     cache_dir: Path | None = None  # default: <out_root>/.cache
     chunk_chars: int = 12_000
     run_name: str | None = None
+    max_adjudications: int = 200  # llm backend: uncertain claim pairs a model may decide
+    embed_model: str | None = None  # llm backend: the endpoint's embeddings for reconcile
 
 
 @dataclass
@@ -48,6 +50,7 @@ class RunResult:
     skipped: list[str]
     summary: EventSummary | None = None
     notices: list[str] = field(default_factory=list)
+    reconcile_note: str | None = None  # what model adjudication did, one line
 
     @property
     def failed(self) -> list[ArticleStatus]:
@@ -170,11 +173,31 @@ async def run_pipeline(opts: RunOptions, progress: ProgressSink | None = None) -
             skipped=result.skipped,
         )
 
-    from annotator.reconcile.summary import reconcile
+    from annotator.pipeline.endpoint_reconcile import endpoint_helpers, reconcile_records
     from annotator.render.report import render_report
 
+    helpers = None
+    if isinstance(backend, LLMBackend):  # the run's endpoint adjudicates uncertain pairs
+        helpers = endpoint_helpers(
+            backend.config,
+            backend.mode,
+            opts.cache_dir or opts.out_root / ".cache",
+            max_adjudications=opts.max_adjudications,
+            embed_model=opts.embed_model,
+        )
     ordered = [records[k] for k in sorted(records)]
-    result.summary = reconcile(ordered)
+    # in a thread: the judge runs its own event loop
+    result.summary = await asyncio.to_thread(reconcile_records, ordered, helpers)
+    if helpers is not None:
+        run["reconcile"] = helpers.describe()
+        result.reconcile_note = helpers.summary_line()
+        write_manifest(
+            manifest_path,
+            run=run,
+            statuses=result.statuses,
+            input_errors=result.input_errors,
+            skipped=result.skipped,
+        )
     atomic_write_text(run_dir / "event.yaml", dump_yaml(result.summary.to_yaml_dict()))
     texts = {a.id: a.text for a in primaries.values()}
     atomic_write_text(run_dir / "report.html", render_report(result.summary, ordered, texts))
