@@ -11,11 +11,15 @@ from __future__ import annotations
 from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from annotator.core.models import ArticleAnnotation, EventSummary
 from annotator.core.settings import EndpointConfig
 from annotator.reconcile.embeddings import CachedEmbedder, Embedder
+
+if TYPE_CHECKING:
+    from annotator.extract.llm.adjudicate import ModelJudge
+    from annotator.extract.llm.blocking import BlockingClient
 
 EMBEDDINGS_FOLDER = "embeddings"  # under the cache folder
 
@@ -24,9 +28,9 @@ EMBEDDINGS_FOLDER = "embeddings"  # under the cache folder
 class ReconcileHelpers:
     """What a reconcile is given beyond the records; `describe()` goes to the manifest."""
 
-    judge: Any = None  # a ModelJudge, or None: no adjudication
+    judge: ModelJudge | None = None  # None: no adjudication
     embedder: Embedder | None = None  # None: the bundled offline model
-    client: Any = None  # the BlockingClient both use; closed by `reconcile_records`
+    client: BlockingClient | None = None  # what both use; closed by `reconcile_records`
     embed_model: str | None = None
 
     def describe(self) -> dict[str, Any]:

@@ -10,12 +10,17 @@ L2-normalised float32 rows in input order. The pipeline wraps it in reconcile's
 from __future__ import annotations
 
 from collections.abc import Sequence
+from functools import partial
+from typing import TYPE_CHECKING
 
 import numpy as np
 
 from annotator.core.errors import EndpointError
 from annotator.core.models import Usage
 from annotator.extract.llm.blocking import BlockingClient
+
+if TYPE_CHECKING:
+    from annotator.extract.llm.client import StructuredClient
 
 EMBED_BATCH = 256  # texts per request: well under the input limits of common servers
 
@@ -40,7 +45,7 @@ class EndpointEmbedder:
             # servers refuse empty inputs; a blank statement has no meaning to embed anyway
             batch = [t if t.strip() else "-" for t in texts[start : start + EMBED_BATCH]]
             try:
-                vectors, usage = self.client.run(lambda c, b=batch: c.embed(b, self.model))
+                vectors, usage = self.client.run(partial(_embed, texts=batch, model=self.model))
             except EndpointError as exc:
                 raise EndpointError(
                     f"embeddings from {self.client.config.base_url} with --embed-model "
@@ -69,3 +74,9 @@ class EndpointEmbedder:
         norms = np.linalg.norm(vectors_out, axis=1, keepdims=True)
         norms[norms == 0] = 1.0
         return np.ascontiguousarray(vectors_out / norms, dtype=np.float32)
+
+
+async def _embed(
+    client: StructuredClient, *, texts: list[str], model: str
+) -> tuple[list[list[float]], Usage]:
+    return await client.embed(texts, model)
