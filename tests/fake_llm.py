@@ -84,7 +84,8 @@ def messages_text(body: dict[str, Any]) -> str:
 
 def fixture_responders(fixtures_dir: Path) -> dict[str, Responder]:
     """Responders that replay fixtures/llm/*.json: each has `match` (a substring of the
-    article), `extraction` (the Extraction answer) and optional `quote_fixes`."""
+    article), `extraction` (the Extraction answer) and optional `quote_fixes`; and a
+    SameClaim responder that answers "not the same claim"."""
     fixtures = [
         json.loads(p.read_text(encoding="utf-8")) for p in sorted(fixtures_dir.glob("*.json"))
     ]
@@ -101,7 +102,11 @@ def fixture_responders(fixtures_dir: Path) -> dict[str, Responder]:
         fx = find(body)
         return (fx or {}).get("quote_fixes") or {"fixes": []}
 
-    return {"Extraction": extraction, "QuoteFixes": quote_fixes}
+    def same_claim(body: dict[str, Any]) -> dict[str, Any]:
+        # reconcile's adjudication: "not the same" leaves the summary as without a model
+        return {"same": False, "reason": "fixture default"}
+
+    return {"Extraction": extraction, "QuoteFixes": quote_fixes, "SameClaim": same_claim}
 
 
 class FakeChatServer:
