@@ -64,9 +64,10 @@ class EndpointEmbedder:
             rows.extend(vectors)
         if not rows:
             return np.zeros((0, 1), dtype=np.float32)
-        if len({len(r) for r in rows}) != 1:
+        if len({len(r) for r in rows}) != 1 or not rows[0]:
             raise EndpointError(
-                f"{self.client.config.base_url} returned embeddings of different lengths "
+                f"{self.client.config.base_url} returned empty embeddings or embeddings of "
+                "different lengths "
                 f"(--embed-model {self.model!r})",
                 endpoint=self.client.config.base_url,
             )
