@@ -96,7 +96,9 @@ def run(
     """Annotate every article in INPUT_DIR, then reconcile them into one event summary.
 
     Writes OUT/<name>/articles/<id>.yaml, event.yaml and manifest.yaml. Safe to interrupt
-    and run again: finished articles are not sent to the model again.
+    and run again: finished articles are not sent to the model again. With the llm
+    backend, the same endpoint decides uncertain claim pairs when reconciling (cached, at
+    most --max-adjudications).
     """
     console = Console(stderr=True, quiet=quiet, soft_wrap=True)
     if not input_dir.exists():
