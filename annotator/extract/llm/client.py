@@ -144,6 +144,17 @@ class StructuredClient:
         page = await self._call_with_retries(lambda: self._openai.models.list())
         return sorted(m.id for m in page.data)
 
+    async def embed(self, texts: list[str], model: str) -> tuple[list[list[float]], Usage]:
+        """Vectors from the endpoint's /v1/embeddings, in input order; transport faults
+        retried like `complete`."""
+        response = await self._call_with_retries(
+            lambda: self._openai.embeddings.create(
+                model=model, input=texts, encoding_format="float"
+            )
+        )
+        rows = sorted(response.data, key=lambda d: d.index)
+        return [list(r.embedding) for r in rows], _usage(response)
+
     async def complete(
         self,
         messages: list[dict[str, Any]],
