@@ -63,8 +63,8 @@ _NEGATIONS = frozenset({"not", "no", "never", "neither", "nor", "none", "nobody"
 _DISPOSITION = frozenset(
     _split(
         """ready readiness willing willingness unwilling prepared able unable eager keen
-    want wants wanted wish wishes wished desire desires intend intends intended
-    intention hope hopes hoped"""
+    want wants wanted expect expects expected wish wishes wished desire desires intend
+    intends intended intention hope hopes hoped"""
     )
 )
 # Irrealis: a prediction or possibility. Headlines write one event as "X to split", "X
@@ -126,6 +126,8 @@ _IRREGULAR_PAST = frozenset(_IRREGULAR) | {"said", "told"}
 def stem(word: str) -> str:
     """A light, consistent stem: irregular forms, one inflection off, folded, cut at 6."""
     w = _IRREGULAR.get(word, word)
+    if len(w) > 7 and w.endswith("ness"):  # the quality is its adjective: readiness, ready
+        w = w[:-5] + "y" if w[-5] == "i" else w[:-4]
     if len(w) > 4 and w.endswith("ies"):
         w = w[:-3] + "y"
     else:
