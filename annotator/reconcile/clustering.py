@@ -70,6 +70,7 @@ THRESHOLD = 0.2  # mean pair score at or above which two clusters are one claim
 JUDGE_BELOW = 0.1
 JUDGE_ABOVE = 0.2
 NEGATION_PENALTY = 0.1
+IRREALIS_PENALTY = 0.1  # at full topicality; see ClusterScorer
 NAME_PENALTY = 0.2
 SLOT_PENALTY = 0.2
 NAME_SIMILAR = 0.3  # name embeddings at least this close: the same name (Kiev ~ Kyiv)
@@ -107,6 +108,10 @@ class ClusterScorer:
         self.feats = feats
         self.vectors = vectors
         self.embed_weight = embed_weight
+        # a prediction against a report ("would end" / "ended") tells two claims of one
+        # event apart; headlines of many stories write one event either way ("X to split",
+        # "X splits"): the penalty grows with how topical the input is, as the overlap does
+        self.irrealis_penalty = IRREALIS_PENALTY * (1.0 - embed_weight) / OVERLAP_MAX
         n = len(feats)
         df: dict[str, int] = defaultdict(int)
         for f in feats:
@@ -225,6 +230,8 @@ class ClusterScorer:
         s = (1.0 - self.embed_weight) * self.overlap(i, j)
         if fi.negated != fj.negated:
             s -= NEGATION_PENALTY
+        if fi.irrealis != fj.irrealis:
+            s -= self.irrealis_penalty
         if self.names_clash(i, j):
             s -= NAME_PENALTY
         if self.slots_clash(i, j):
