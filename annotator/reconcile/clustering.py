@@ -230,7 +230,7 @@ class ClusterScorer:
         s = (1.0 - self.embed_weight) * self.overlap(i, j)
         if fi.negated != fj.negated:
             s -= NEGATION_PENALTY
-        if fi.irrealis != fj.irrealis:
+        if (fi.irrealis or fi.anchors.modal) != (fj.irrealis or fj.anchors.modal):
             s -= self.irrealis_penalty
         if self.names_clash(i, j):
             s -= NAME_PENALTY
