@@ -234,7 +234,7 @@ class ClusterScorer:
             s -= self.irrealis_penalty
         if self.names_clash(i, j):
             s -= NAME_PENALTY
-        elif self.slots_clash(i, j):
+        if self.slots_clash(i, j):
             s -= SLOT_PENALTY
         return s
 
