@@ -11,8 +11,14 @@ import pytest
 from annotator.core.yamlio import load_yaml
 from annotator.eval_clusters import b_cubed
 from annotator.reconcile import neighbours
-from annotator.reconcile.clustering import cluster_statements, statement_features
+from annotator.reconcile.clustering import (
+    IRREALIS_PENALTY,
+    ClusterScorer,
+    cluster_statements,
+    statement_features,
+)
 from annotator.reconcile.embeddings import BundledEmbedder, CachedEmbedder
+from annotator.reconcile.features import stem
 from annotator.reconcile.summary import reconcile
 from annotator.records.store import load_article_records
 
@@ -39,8 +45,9 @@ def _score(folder: Path) -> tuple[float, float, float]:
 def test_clustering_quality_on_the_sample_records() -> None:
     precision, recall, f1 = _score(RECORDS)
     print(f"B-cubed precision {precision:.3f} recall {recall:.3f} F1 {f1:.3f}")
-    # measured: precision 0.906, recall 0.908, F1 0.907 (target 0.95: not reached)
-    assert precision >= 0.88 and recall >= 0.88
+    # measured: precision 0.954, recall 0.927, F1 0.940 (target 0.95: not reached; what
+    # is left needs knowledge: Kiev = the Ukrainian side, "left office" = "first term ended")
+    assert precision >= 0.94 and recall >= 0.91
 
 
 @pytest.mark.parametrize(
@@ -109,6 +116,31 @@ def test_readiness_or_intention_is_not_the_event() -> None:
     ]
     clusters = sorted(sorted(c.members) for c in cluster_statements(statements))
     assert clusters == [[0, 2], [1]]
+
+
+def test_an_expectation_is_a_disposition_not_the_event() -> None:
+    expects = statement_features("The union expects to strike at the port")
+    struck = statement_features("The union struck at the port")
+    assert expects.anchors.modal and struck.anchors.realis
+    assert not expects.anchors.compatible(struck.anchors)
+
+
+def test_a_quality_stems_to_its_adjective() -> None:
+    assert stem("readiness") == stem("ready") and stem("willingness") == stem("willing")
+    assert stem("weakness") == stem("weak") and stem("happiness") == stem("happy")
+
+
+def test_a_prediction_against_a_report_counts_only_in_a_one_event_input() -> None:
+    """ "The union would end the strike" is another claim than "the union ended the strike"
+    among one event's claims; headlines of many stories write one event either way."""
+    texts = ["The union would end the strike", "The union ended the strike"]
+    texts.append("The union will end the strike")
+    embedder = BundledEmbedder()
+    feats, vectors = [statement_features(t) for t in texts], embedder.embed(texts)
+    one_event = ClusterScorer(feats, vectors, embedder, embed_weight=0.4)  # fully topical
+    assert one_event.extra(0, 2) - one_event.extra(0, 1) == pytest.approx(IRREALIS_PENALTY)
+    many = ClusterScorer(feats, vectors, embedder, embed_weight=1.0)  # nothing in common
+    assert many.extra(0, 1) == pytest.approx(many.extra(0, 2))
 
 
 def test_a_possibility_about_the_past_is_not_the_fact() -> None:
