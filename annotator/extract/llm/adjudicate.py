@@ -115,7 +115,7 @@ class ModelJudge:
         config: EndpointConfig = client.config
         self._key_base = {
             "task": "same_claim",
-            "endpoint": config.base_url,
+            "endpoint": config.public_url,  # never a secret in the URL
             "model": config.model,
             "prompt": self.prompt.id,
             "prompt_version": self.prompt.version,
@@ -127,7 +127,7 @@ class ModelJudge:
     def describe(self) -> dict[str, Any]:
         return {
             "model": self.client.config.model,
-            "endpoint": self.client.config.base_url,
+            "endpoint": self.client.config.public_url,
             "prompt": self.prompt.id,
             "prompt_sha256": self.prompt.sha256,
             **self.tally.describe(),

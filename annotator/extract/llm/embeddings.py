@@ -37,7 +37,7 @@ class EndpointEmbedder:
     @property
     def model_id(self) -> str:
         # another endpoint may serve other weights under the same name: both name the vectors
-        return f"{self.model}@{self.client.config.base_url}"
+        return f"{self.model}@{self.client.config.public_url}"
 
     def embed(self, texts: Sequence[str]) -> np.ndarray:
         rows: list[list[float]] = []
@@ -48,16 +48,16 @@ class EndpointEmbedder:
                 vectors, usage = self.client.run(partial(_embed, texts=batch, model=self.model))
             except EndpointError as exc:
                 raise EndpointError(
-                    f"embeddings from {self.client.config.base_url} with --embed-model "
+                    f"embeddings from {self.client.config.public_url} with --embed-model "
                     f"{self.model!r} failed: {exc}",
                     attempts=exc.attempts,
                     endpoint=exc.endpoint,
                 ) from None
             if len(vectors) != len(batch):
                 raise EndpointError(
-                    f"{self.client.config.base_url} returned {len(vectors)} embeddings for "
+                    f"{self.client.config.public_url} returned {len(vectors)} embeddings for "
                     f"{len(batch)} texts (--embed-model {self.model!r})",
-                    endpoint=self.client.config.base_url,
+                    endpoint=self.client.config.public_url,
                 )
             self.requests += 1
             self.usage = self.usage + usage
@@ -66,10 +66,10 @@ class EndpointEmbedder:
             return np.zeros((0, 1), dtype=np.float32)
         if len({len(r) for r in rows}) != 1 or not rows[0]:
             raise EndpointError(
-                f"{self.client.config.base_url} returned empty embeddings or embeddings of "
+                f"{self.client.config.public_url} returned empty embeddings or embeddings of "
                 "different lengths "
                 f"(--embed-model {self.model!r})",
-                endpoint=self.client.config.base_url,
+                endpoint=self.client.config.public_url,
             )
         vectors_out = np.asarray(rows, dtype=np.float32)
         norms = np.linalg.norm(vectors_out, axis=1, keepdims=True)
