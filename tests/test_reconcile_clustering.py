@@ -18,8 +18,8 @@ from annotator.reconcile.clustering import (
     statement_features,
 )
 from annotator.reconcile.embeddings import BundledEmbedder, CachedEmbedder
-from annotator.reconcile.features import stem
 from annotator.reconcile.summary import reconcile
+from annotator.reconcile.words import stem
 from annotator.records.store import load_article_records
 
 RECORDS = Path(__file__).resolve().parent.parent / "fixtures" / "records"

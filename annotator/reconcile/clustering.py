@@ -42,11 +42,13 @@ import numpy as np
 from rapidfuzz import fuzz
 
 from annotator.core.models import MergedBy
+from annotator.reconcile.anchors import Anchors
 from annotator.reconcile.embeddings import BundledEmbedder, Embedder, normalise
-from annotator.reconcile.features import Anchors, StatementFeatures, statement_features, stem
+from annotator.reconcile.features import StatementFeatures, statement_features
 from annotator.reconcile.linkage import CLASH_SCORE, AverageLinkage
 from annotator.reconcile.names import fold
 from annotator.reconcile.neighbours import nearest_pairs
+from annotator.reconcile.words import stem
 
 __all__ = [
     "ClusterScorer",
