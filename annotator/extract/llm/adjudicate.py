@@ -64,7 +64,7 @@ class AdjudicationTally:
     decided: int = 0  # pairs answered: by a model call or from the cache
     calls: int = 0  # model calls made
     cached: int = 0  # answers taken from the cache
-    same: int = 0  # pairs judged the same proposition (merged unless anchors forbid it)
+    same: int = 0  # pairs judged the same proposition (scored as one claim in the linkage)
     skipped: int = 0  # pairs past the budget: not asked, left to their embedding score
     failed: int = 0  # pairs whose call failed, or not asked after a fatal endpoint error
     usage: Usage = field(default_factory=Usage)
