@@ -76,6 +76,9 @@ class Anchors:
     # a span of time, not one recent event: the perfect with "since" ("have spoken since
     # he left office"), or several occasions ("spoke at various points after ...")
     open_range: bool = False
+    # "last year" (-1), "this year" (0), "next year" (+1): a year counted from the
+    # article's, which the caller turns into `years` (see `in_article_year`)
+    relative_year: int | None = None
 
     @property
     def plain(self) -> bool:
@@ -86,6 +89,7 @@ class Anchors:
             or self.reference is not None
             or self.implied_year is not None
             or self.open_range
+            or self.relative_year is not None
         )
 
     @property
@@ -94,6 +98,7 @@ class Anchors:
         with no year and no reference event."""
         return (
             self.years is None
+            and self.relative_year is None
             and self.reference is None
             and (self.realis or self.weekdays is not None or self.months is not None)
         )
@@ -225,3 +230,13 @@ def time_anchors(text: str) -> tuple[FoundTimes, str]:
         if rel:
             found.relations.add(rel)
     return found, _DATE.sub(" ", text)
+
+
+_RELATIVE_YEAR = re.compile(r"\b(last|previous|this|next)\s+year\b", re.IGNORECASE)
+_YEAR_OFFSET = {"last": -1, "previous": -1, "this": 0, "next": 1}
+
+
+def relative_year(text: str) -> int | None:
+    """The year a statement names relative to its article's ("last year": -1)."""
+    m = _RELATIVE_YEAR.search(text)
+    return None if m is None else _YEAR_OFFSET[m.group(1).lower()]

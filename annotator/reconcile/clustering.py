@@ -35,7 +35,7 @@ from __future__ import annotations
 import math
 from collections import defaultdict
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass, replace
+from dataclasses import dataclass
 from typing import Any
 
 import numpy as np
@@ -44,7 +44,7 @@ from rapidfuzz import fuzz
 from annotator.core.models import MergedBy
 from annotator.reconcile.anchors import Anchors
 from annotator.reconcile.embeddings import BundledEmbedder, Embedder, normalise
-from annotator.reconcile.features import StatementFeatures, statement_features
+from annotator.reconcile.features import StatementFeatures, in_article_year, statement_features
 from annotator.reconcile.linkage import CLASH_SCORE, AverageLinkage
 from annotator.reconcile.names import fold
 from annotator.reconcile.neighbours import nearest_pairs
@@ -262,8 +262,8 @@ def cluster_statements(
     text_feature: list[int] = []  # distinct text -> feature (same words and anchors: one claim)
     for t, year in unique:
         f = statement_features(t)
-        if year is not None and f.anchors.news_time:
-            f = replace(f, anchors=replace(f.anchors, implied_year=year))
+        if year is not None:
+            f = in_article_year(f, year)
         text_feature.append(by_feature.setdefault(f, len(by_feature)))
     feats = list(by_feature)
     texts = [t for t, _ in unique]

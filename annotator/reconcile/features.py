@@ -11,9 +11,15 @@ claims.
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
-from annotator.reconcile.anchors import Anchors, as_set, reference_stems, time_anchors
+from annotator.reconcile.anchors import (
+    Anchors,
+    as_set,
+    reference_stems,
+    relative_year,
+    time_anchors,
+)
 from annotator.reconcile.mood import IRREALIS, main_clause_negated, mood, open_range
 from annotator.reconcile.quantities import quantity
 from annotator.reconcile.words import (
@@ -26,7 +32,7 @@ from annotator.reconcile.words import (
     word_class,
 )
 
-__all__ = ["StatementFeatures", "statement_features"]
+__all__ = ["StatementFeatures", "in_article_year", "statement_features"]
 
 _US = re.compile(r"\bU\.S\.(?:A\.)?|\bUS\b|\bUSA\b")
 
@@ -91,6 +97,7 @@ def statement_features(text: str) -> StatementFeatures:
         *mood(raw, cased_words, titled),
         reference=reference_stems(text),
         open_range=open_range(raw),
+        relative_year=relative_year(text),
     )
     return StatementFeatures(
         frozenset(words),
@@ -101,6 +108,20 @@ def statement_features(text: str) -> StatementFeatures:
         lead=lead,
         slots=frozenset() if titled else _slots(cased_words, raw),
     )
+
+
+def in_article_year(f: StatementFeatures, year: int) -> StatementFeatures:
+    """The statement read in an article of `year`: "last year" is year - 1, and an undated
+    past event ("they spoke") is the one the article reports, near its publication."""
+    a = f.anchors
+    if a.relative_year is not None:
+        stated = year + a.relative_year
+        years = frozenset({stated}) if a.years is None else a.years | {stated}
+        anchors = replace(a, years=years, dated=True, relative_year=None)
+        return replace(f, words=f.words | {f"#{stated}"}, anchors=anchors)
+    if a.news_time:
+        return replace(f, anchors=replace(a, implied_year=year))
+    return f
 
 
 _COORDINATION = frozenset(split_words("and or nor"))
