@@ -8,12 +8,13 @@ its `statement_features`. Candidate pairs are each statement's nearest neighbour
 where w grows with how topical the input is (the mean cosine of its statements: one
 event's claims all share the event, so the embedding tells its propositions apart less
 and the words count more; headlines of many stories lean on the embedding). Penalties:
-the main clauses differ in polarity; each names someone the other does not; both fill
-one role ("spoke with X" / "spoke with Y", "X congratulated" / "Y took the call") with
-different people (names compared by spelling and by their own embedding: Zelensky =
-Zelenskyy, Kiev = Kyiv, without a table). A pair whose anchors clash (dates, numbers of
-one unit, before/after, a disposition or possibility vs the fact, news time) scores
-`linkage.CLASH_SCORE`.
+the main clauses differ in polarity; one predicts or is disposed ("would end", "wants to
+end") where the other reports (in proportion to topicality); each names someone the
+other does not; both fill one role ("spoke with X" / "spoke with Y", "X congratulated" /
+"Y took the call") with different people (names compared by spelling and by their own
+embedding: Zelensky = Zelenskyy, Kiev = Kyiv, without a table). A pair whose anchors
+clash (dates, numbers of one unit, before/after, a disposition or possibility vs the
+fact, news time, "last year" counted from the article) scores `linkage.CLASH_SCORE`.
 
 Clusters form by average linkage (`linkage.AverageLinkage`) over records: the mean pair
 score between two clusters must reach THRESHOLD, so one loose pair cannot chain two
