@@ -12,7 +12,7 @@ import pytest
 
 from annotator.core.yamlio import load_yaml
 from annotator.eval_clusters import b_cubed, read_cluster_rows, score_clusters
-from annotator.reconcile import clustering
+from annotator.reconcile import clustering, judged_pairs
 from annotator.reconcile.summary import reconcile
 from annotator.records.store import load_article_records
 from tests.shared_data import shared_data
@@ -37,7 +37,7 @@ def test_asked_pairs_are_the_band_around_the_threshold_nearest_first(
     monkeypatch: pytest.MonkeyPatch,
 ) -> None:
     seen: dict[str, Any] = {}
-    adjudicate = clustering._adjudicate
+    adjudicate = judged_pairs.adjudicate
 
     def spy(judge: Any, uncertain: Any, edges: Any, text_of: Any, weight: float) -> Any:
         seen["scores"] = {(i, j): weight * cos + extra for i, j, cos, extra, clash in edges}
@@ -45,18 +45,18 @@ def test_asked_pairs_are_the_band_around_the_threshold_nearest_first(
         seen["text_of"] = list(text_of)
         return adjudicate(judge, uncertain, edges, text_of, weight)
 
-    monkeypatch.setattr(clustering, "_adjudicate", spy)
+    monkeypatch.setattr(clustering, "adjudicate", spy)
     asked: list[tuple[str, str]] = []
     reconcile(load_article_records(RECORDS), judge=lambda a, b: bool(asked.append((a, b))))
     index = {t: k for k, t in enumerate(seen["text_of"])}
     pairs = [(index[a], index[b]) for a, b in asked]
-    low = clustering.THRESHOLD - clustering.JUDGE_BELOW
-    high = clustering.THRESHOLD + clustering.JUDGE_ABOVE
+    low = clustering.THRESHOLD - judged_pairs.JUDGE_BELOW
+    high = clustering.THRESHOLD + judged_pairs.JUDGE_ABOVE
     band = {p for p, s in seen["scores"].items() if low <= s < high and p not in seen["clash"]}
     assert pairs and set(pairs) == band and len(pairs) == len(band)  # each once, all of them
     distance = [abs(seen["scores"][p] - clustering.THRESHOLD) for p in pairs]
     assert distance == sorted(distance)  # nearest the threshold first: the budget goes there
-    assert max(distance) < max(clustering.JUDGE_BELOW, clustering.JUDGE_ABOVE)
+    assert max(distance) < max(judged_pairs.JUDGE_BELOW, judged_pairs.JUDGE_ABOVE)
 
 
 def test_a_right_judge_lifts_the_sample_records_both_ways() -> None:

@@ -46,7 +46,8 @@ from annotator.core.models import MergedBy
 from annotator.reconcile.anchors import Anchors
 from annotator.reconcile.embeddings import BundledEmbedder, Embedder, normalise
 from annotator.reconcile.features import StatementFeatures, in_article_year, statement_features
-from annotator.reconcile.linkage import CLASH_SCORE, AverageLinkage
+from annotator.reconcile.judged_pairs import PairJudge, adjudicate, is_uncertain
+from annotator.reconcile.linkage import AverageLinkage
 from annotator.reconcile.names import fold
 from annotator.reconcile.neighbours import nearest_pairs
 from annotator.reconcile.words import stem
@@ -67,11 +68,6 @@ __all__ = [
 OVERLAP_MAX = 0.6
 ONE_EVENT = 0.3
 THRESHOLD = 0.2  # mean pair score at or above which two clusters are one claim
-# pairs the judge decides: scores from THRESHOLD - JUDGE_BELOW to THRESHOLD + JUDGE_ABOVE,
-# where candidate pairs of one claim and of two are both common (Emergent's headlines:
-# 40-75% of such pairs are one claim, against 90%+ from 0.4 up)
-JUDGE_BELOW = 0.1
-JUDGE_ABOVE = 0.2
 NEGATION_PENALTY = 0.1
 IRREALIS_PENALTY = 0.1  # at full topicality; see ClusterScorer
 NAME_PENALTY = 0.2
@@ -87,7 +83,6 @@ NEIGHBOURS = 15  # candidates per statement
 NEIGHBOUR_FLOOR = 0.2  # cosine below which a neighbour is not a candidate
 MEDOID_MAX = 60  # distinct wordings above which a cluster's most frequent one represents it
 
-PairJudge = Callable[[str, str], bool | None]  # same claim? None: not asked (budget spent)
 _RANK: dict[MergedBy, int] = {"rule": 0, "embedding": 1, "model": 2}
 
 
@@ -304,10 +299,10 @@ def cluster_statements(
             clash = hit
         extra = scorer.extra(i, j)
         score = embed_weight * cos + extra
-        if judge is not None and not clash and _uncertain(score):
+        if judge is not None and not clash and is_uncertain(score, THRESHOLD):
             uncertain.append((abs(score - THRESHOLD), i, j, len(edges)))
         edges.append((i, j, cos, extra, clash))
-    judged_same = _adjudicate(judge, uncertain, edges, text_of, embed_weight) if judge else []
+    judged_same = adjudicate(judge, uncertain, edges, text_of, embed_weight) if judge else []
     counts = [0] * len(feats)
     for u in owner:
         counts[text_feature[u]] += 1
@@ -335,34 +330,6 @@ def cluster_statements(
                 strongest[root] = how
     roots = [linkage.find(i) for i in range(len(feats))]
     return _result(statements, owner, text_feature, texts, roots, strongest, raw)
-
-
-def _uncertain(score: float) -> bool:
-    return THRESHOLD - JUDGE_BELOW <= score < THRESHOLD + JUDGE_ABOVE
-
-
-def _adjudicate(
-    judge: PairJudge,
-    uncertain: list[tuple[float, int, int, int]],
-    edges: list[tuple[int, int, float, float, bool]],
-    text_of: Sequence[str],
-    embed_weight: float,
-) -> list[tuple[int, int]]:
-    """Put the uncertain pairs to the judge, nearest the threshold first, and score each
-    answered pair by the answer: 1 (the same claim) or `CLASH_SCORE` (not), so average
-    linkage weighs the model's decisions with everything else it knows. Unanswered pairs
-    (budget spent, call failed) keep their score. Returns the pairs judged the same."""
-    same: list[tuple[int, int]] = []
-    for _, i, j, k in sorted(uncertain):
-        verdict = judge(text_of[i], text_of[j])
-        if verdict is None:
-            continue
-        cos = edges[k][2]
-        target = 1.0 if verdict else CLASH_SCORE
-        edges[k] = (i, j, cos, target - embed_weight * cos, False)
-        if verdict:
-            same.append((i, j))
-    return same
 
 
 def _year(published: str | None) -> int | None:
