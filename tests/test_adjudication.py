@@ -4,10 +4,13 @@ by the budget, decisions visible in event.yaml; and a CLI run in a separate proc
 
 from __future__ import annotations
 
+import os
 import re
 import shutil
+import signal
 import subprocess
 import sys
+import time
 from pathlib import Path
 from typing import Any
 
@@ -20,7 +23,7 @@ from annotator.extract.llm.adjudicate import ModelJudge
 from annotator.pipeline.endpoint_reconcile import endpoint_helpers, reconcile_records
 from annotator.reconcile.summary import reconcile
 from annotator.records.store import event_summary_yaml, load_article_records
-from tests.conftest import ROOT, subprocess_env
+from tests.conftest import LLM_FIXTURES, ROOT, subprocess_env
 from tests.fake_llm import FakeChatServer, messages_text
 
 RECORDS = ROOT / "fixtures" / "records"
@@ -231,3 +234,41 @@ def test_embed_model_needs_an_endpoint(articles: Path) -> None:
     assert proc.stderr.strip() == (
         "annotate: error: --embed-model needs an endpoint: pass --base-url (and --model)"
     )
+
+
+def test_ctrl_c_while_adjudicating_stops_within_one_call(tmp_path: Path) -> None:
+    """`run --backend llm` reconciles in a worker thread while the model judges pairs:
+    Ctrl-C must not wait for the rest of the budget (here ~100 slow calls)."""
+    data = tmp_path / "data"
+    shutil.copytree(ROOT / "fixtures" / "articles", data)
+
+    def slow_answer(body: dict[str, Any]) -> dict[str, Any]:
+        time.sleep(0.5)
+        return {"same": False, "reason": "scripted"}
+
+    out = tmp_path / "out"
+    with FakeChatServer(LLM_FIXTURES) as server:
+        server.add_responder("SameClaim", slow_answer)
+        args = ["run", str(data), "-o", str(out), "--base-url", server.base_url, "--model", "m"]
+        proc = subprocess.Popen(
+            [sys.executable, "-m", "annotator", *args, "--mode", "tools", "-q"],
+            cwd=ROOT,
+            env=subprocess_env(),
+            stdout=subprocess.DEVNULL,
+            stderr=subprocess.PIPE,
+            text=True,
+        )
+        deadline = time.monotonic() + 120
+        while not server.chat_requests("SameClaim") and time.monotonic() < deadline:
+            time.sleep(0.05)
+        assert server.chat_requests("SameClaim"), "reconcile never asked the judge"
+        os.kill(proc.pid, signal.SIGINT)
+        started = time.monotonic()
+        _, err = proc.communicate(timeout=60)
+        assert time.monotonic() - started < 10  # one call in flight at most, not the budget
+        assert len(server.chat_requests("SameClaim")) <= 3
+    assert proc.returncode == 130, err
+    assert err.strip().startswith("annotate: interrupted: ") and err.count("\n") == 1, err
+    manifest = load_yaml((out / "data" / "manifest.yaml").read_text("utf-8"))
+    assert manifest["run"]["interrupted"] is True
+    assert not (out / "data" / "event.yaml").exists()  # no summary from a cut-short reconcile

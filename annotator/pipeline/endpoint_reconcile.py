@@ -39,6 +39,11 @@ class ReconcileHelpers:
             out["adjudication"] = self.judge.describe()
         return out
 
+    def interrupt(self) -> None:
+        """Stop a reconcile that is asking the model, at its next pair."""
+        if self.judge is not None:
+            self.judge.interrupt()
+
     def summary_line(self) -> str | None:
         """One line for the CLI: what adjudication did, or None without a judge."""
         if self.judge is None:

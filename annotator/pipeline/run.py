@@ -11,6 +11,7 @@ changed.
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import time
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
@@ -141,8 +142,20 @@ async def run_pipeline(opts: RunOptions, progress: ProgressSink | None = None) -
     if interrupted:
         raise RunInterrupted(_interrupted_line(plan, result))
     helpers = _adjudication_helpers(opts, backend)
-    # in a thread: the model judge runs its own event loop
-    result.summary = await asyncio.to_thread(write_event_outputs, plan, records, helpers)
+    if helpers is None:
+        result.summary = write_event_outputs(plan, records)
+    else:
+        try:
+            result.summary = await _write_event_outputs_with(plan, records, helpers)
+        except (asyncio.CancelledError, KeyboardInterrupt):
+            write_manifest(
+                plan.manifest_path,
+                run={**run, "interrupted": True},
+                statuses=result.statuses,
+                input_errors=result.input_errors,
+                skipped=result.skipped,
+            )
+            raise RunInterrupted(_interrupted_line(plan, result)) from None
     if helpers is not None:  # what adjudication did goes to the manifest too
         run["reconcile"] = helpers.describe()
         result.reconcile_note = helpers.summary_line()
@@ -155,6 +168,22 @@ async def run_pipeline(opts: RunOptions, progress: ProgressSink | None = None) -
         )
     result.notices.extend(backend.notices)
     return result
+
+
+async def _write_event_outputs_with(
+    plan: RunPlan, records: dict[str, ArticleAnnotation], helpers: ReconcileHelpers
+) -> EventSummary:
+    """`write_event_outputs` in a worker thread (the model judge runs an event loop of its
+    own). On Ctrl-C the judge asks no further pair, so the thread ends within one model
+    call and nothing is written; then the interruption goes on."""
+    job = asyncio.ensure_future(asyncio.to_thread(write_event_outputs, plan, records, helpers))
+    try:
+        return await asyncio.shield(job)
+    except (asyncio.CancelledError, KeyboardInterrupt):
+        helpers.interrupt()
+        with contextlib.suppress(Exception):
+            await job
+        raise
 
 
 def _adjudication_helpers(

@@ -26,7 +26,7 @@ from typing import Any, Protocol
 
 from pydantic import BaseModel, Field
 
-from annotator.core.errors import EndpointError, ExtractionInvalid, OutputTruncated
+from annotator.core.errors import AnnotatorError, EndpointError, ExtractionInvalid, OutputTruncated
 from annotator.core.models import Usage
 from annotator.core.settings import EndpointConfig
 from annotator.extract.llm.blocking import BlockingClient
@@ -36,6 +36,10 @@ ADJUDICATE_PROMPT = "same_claim_v1"
 ADJUDICATE_MAX_TOKENS = 256
 DEFAULT_MAX_ADJUDICATIONS = 200
 MAX_STATEMENT_CHARS = 2_000  # a statement is one sentence; longer is not a claim
+
+
+class AdjudicationInterrupted(AnnotatorError):
+    """The run was interrupted (Ctrl-C) while reconcile was asking the model."""
 
 
 class SameClaim(BaseModel):
@@ -112,6 +116,7 @@ class ModelJudge:
         self.prompt = prompt or load_prompt(ADJUDICATE_PROMPT)
         self.tally = AdjudicationTally(limit=max(0, limit))
         self._stopped = False
+        self._interrupted = False
         config: EndpointConfig = client.config
         self._key_base = {
             "task": "same_claim",
@@ -143,8 +148,15 @@ class ModelJudge:
             statement_b=second.strip()[:MAX_STATEMENT_CHARS],
         )
 
+    def interrupt(self) -> None:
+        """Ask nothing more: the next call raises `AdjudicationInterrupted` (from any
+        thread: the run's Ctrl-C stops a reconcile running in a worker thread)."""
+        self._interrupted = True
+
     def __call__(self, a: str, b: str) -> bool | None:
         tally = self.tally
+        if self._interrupted:
+            raise AdjudicationInterrupted("interrupted while adjudicating claim pairs")
         if self._stopped:
             tally.failed += 1
             return None
