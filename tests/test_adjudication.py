@@ -257,6 +257,9 @@ def test_ctrl_c_while_adjudicating_stops_within_one_call(tmp_path: Path) -> None
             stdout=subprocess.DEVNULL,
             stderr=subprocess.PIPE,
             text=True,
+            # a shell without job control starts background jobs with SIGINT ignored,
+            # and a child inherits that: give it the default, as a terminal would
+            preexec_fn=lambda: signal.signal(signal.SIGINT, signal.SIG_DFL),
         )
         deadline = time.monotonic() + 120
         while not server.chat_requests("SameClaim") and time.monotonic() < deadline:
