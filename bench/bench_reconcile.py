@@ -8,6 +8,11 @@ written to a temporary folder (20 claims per article file, about 400 bytes of YA
 claim) and then loaded, reconciled and written exactly as the command does. Statements
 are paraphrases of n/8 propositions (synonyms, name variants, word order, dates dropped),
 with near-miss traps: the same people with another date, another person, or negated.
+
+Reconcile includes the whole clustering method: wordllama embeddings of every distinct
+statement (no cache here), features, nearest-neighbour candidates (exact up to 20k,
+IVF above), pair scores on the candidates, and average linkage with anchor clashes
+counted over all item pairs (see annotator/reconcile/clustering.py).
 """
 
 from __future__ import annotations

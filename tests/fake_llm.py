@@ -11,6 +11,7 @@ bodies: `context_tokens=8192` (vLLM / OpenAI "maximum context length" 400 when p
 max_tokens exceed it), `reject_params={"max_tokens", "temperature"}` (OpenAI reasoning
 models' "unsupported_parameter" / "unsupported_value" 400s), `require_strict=True`
 (OpenAI's "Invalid schema for function ..." 400 for a schema that is not strict).
+It also answers POST /v1/embeddings, from `embed_text` (default: a hashed bag of words).
 
 Run alone (for a CLI in another process, or the benchmark):
     python tests/fake_llm.py --fixtures fixtures/llm [--latency 0.5] [--port 0]
@@ -21,6 +22,7 @@ from __future__ import annotations
 
 import argparse
 import contextlib
+import hashlib
 import json
 import re
 import sys
@@ -34,6 +36,18 @@ from pathlib import Path
 from typing import Any
 
 Responder = Callable[[dict[str, Any]], dict[str, Any]]
+EMBED_DIM = 64
+
+
+def hashed_bag_of_words(text: str) -> list[float]:
+    """A deterministic stand-in embedding: each lower-cased word adds 1 to one of
+    EMBED_DIM coordinates chosen by its hash (texts sharing words point the same way)."""
+    vector = [0.0] * EMBED_DIM
+    for word in re.findall(r"\w+", text.lower()):
+        vector[int(hashlib.sha256(word.encode()).hexdigest(), 16) % EMBED_DIM] += 1.0
+    return vector
+
+
 FAULTS = (
     "429",
     "500",
@@ -175,7 +189,8 @@ def messages_text(body: dict[str, Any]) -> str:
 
 def fixture_responders(fixtures_dir: Path) -> dict[str, Responder]:
     """Responders that replay fixtures/llm/*.json: each has `match` (a substring of the
-    article), `extraction` (the Extraction answer) and optional `quote_fixes`."""
+    article), `extraction` (the Extraction answer) and optional `quote_fixes`; and a
+    SameClaim responder that answers "not the same claim"."""
     fixtures = [
         json.loads(p.read_text(encoding="utf-8")) for p in sorted(fixtures_dir.glob("*.json"))
     ]
@@ -192,7 +207,11 @@ def fixture_responders(fixtures_dir: Path) -> dict[str, Responder]:
         fx = find(body)
         return (fx or {}).get("quote_fixes") or {"fixes": []}
 
-    return {"Extraction": extraction, "QuoteFixes": quote_fixes}
+    def same_claim(body: dict[str, Any]) -> dict[str, Any]:
+        # reconcile's adjudication: "not the same" leaves the summary as without a model
+        return {"same": False, "reason": "fixture default"}
+
+    return {"Extraction": extraction, "QuoteFixes": quote_fixes, "SameClaim": same_claim}
 
 
 class FakeChatServer:
@@ -229,6 +248,7 @@ class FakeChatServer:
         self.swap_wire_formats = swap_wire_formats
         self.responses: list[dict[str, Any]] = []  # every 200 answer, as sent
         self.requests: list[dict[str, Any]] = []
+        self.embed_text: Callable[[str], list[float]] = hashed_bag_of_words
         self.headers: list[dict[str, str]] = []
         self._faults: deque[Fault] = deque()
         self._lock = threading.Lock()
@@ -260,6 +280,30 @@ class FakeChatServer:
         with self._lock:
             reqs = [r for r in self.requests if "messages" in r]
         return [r for r in reqs if name is None or response_model_name(r) == name]
+
+    def embedding_requests(self) -> list[dict[str, Any]]:
+        with self._lock:
+            return [r for r in self.requests if "input" in r and "messages" not in r]
+
+    def embeddings(self, body: dict[str, Any]) -> tuple[int, bytes]:
+        """Status and body for one /v1/embeddings request."""
+        texts = body.get("input")
+        if isinstance(texts, str):
+            texts = [texts]
+        if not isinstance(texts, list) or not all(isinstance(t, str) and t for t in texts):
+            return 400, _error("input must be a non-empty string or list of them", "bad_request")
+        data = [
+            {"object": "embedding", "index": i, "embedding": self.embed_text(t)}
+            for i, t in enumerate(texts)
+        ]
+        tokens = sum(len(t) // 4 + 1 for t in texts)
+        payload = {
+            "object": "list",
+            "data": data[::-1],  # out of order on purpose: clients must sort by index
+            "model": body.get("model") or self.model,
+            "usage": {"prompt_tokens": tokens, "total_tokens": tokens},
+        }
+        return 200, json.dumps(payload).encode()
 
     # -- lifecycle
     @property
@@ -485,6 +529,10 @@ class FakeChatServer:
                 with server._lock:
                     server.requests.append(body)
                     server.headers.append({k.lower(): v for k, v in self.headers.items()})
+                if self.path.rstrip("/").endswith("/embeddings"):
+                    status, payload = server.embeddings(body)
+                    self._send(status, {}, payload)
+                    return
                 if not self.path.rstrip("/").endswith("/chat/completions"):
                     self._send(404, {}, _error("not found", "not_found"))
                     return

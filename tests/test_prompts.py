@@ -14,6 +14,8 @@ VALUES = {
     "text": "TEXT",
     "headline": "H",
     "body": "B",
+    "statement_a": "SA",
+    "statement_b": "SB",
 }
 
 

@@ -139,7 +139,7 @@ def test_denial_of_someones_reporting_points_back_to_it(
 ) -> None:
     _, ex = samples[EPOCH_004]
     woodward = next(c for c in ex.claims if speaker_name(ex, c) == "Bob Woodward")
-    assert woodward.stance == "unverified"  # "claimed"
+    assert woodward.stance == "confirm"  # a named author who "claimed" asserts it
     assert source_names(ex, woodward) == ["War"]
     cheung = next(c for c in ex.claims if c.quote.startswith("Trump spokesperson Steven Cheung"))
     assert (cheung.stance, cheung.statement) == ("deny", woodward.statement)
@@ -343,3 +343,18 @@ def test_an_unknown_name_that_reports_is_an_outlet_and_people_are_anonymous() ->
     ]
     assert not ex.speakers
     assert [c.stance for c in ex.claims] == ["confirm", "unverified"]
+
+
+def test_named_speaker_who_claims_or_writes_asserts_an_outlet_relay_is_hedged() -> None:
+    text = (
+        "Senator Maria Lopez claimed that the mayor approved the harbour contract in secret. "
+        "Union leader Tom Berg wrote that the port workers had been left out of the talks. "
+        "The Herald reportedly obtained a copy of the contract."
+    )
+    ex = extract_rules(article(text, outlet="City News"))
+    by_speaker = {speaker_name(ex, c): c for c in ex.claims}
+    assert by_speaker["Maria Lopez"].stance == "confirm"  # "claimed": she asserts it
+    assert by_speaker["Tom Berg"].stance == "confirm"  # "wrote"
+    relay = by_speaker[None]
+    assert "Herald obtained a copy" in relay.statement
+    assert relay.stance == "unverified"  # the outlet's own hedged relay

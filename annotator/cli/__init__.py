@@ -11,7 +11,7 @@ import sys
 
 import typer
 
-from annotator.cli import batch_cmd, doctor_cmd, eval_cmd, reconcile_cmd, run_cmd
+from annotator.cli import batch_cmd, doctor_cmd, eval_clusters_cmd, eval_cmd, reconcile_cmd, run_cmd
 from annotator.core.errors import AnnotatorError
 
 app = typer.Typer(
@@ -23,7 +23,7 @@ app = typer.Typer(
     pretty_exceptions_enable=False,
 )
 
-for _module in (run_cmd, doctor_cmd, reconcile_cmd, eval_cmd, batch_cmd):
+for _module in (run_cmd, doctor_cmd, reconcile_cmd, eval_cmd, eval_clusters_cmd, batch_cmd):
     _module.register(app)
 
 

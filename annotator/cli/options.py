@@ -58,3 +58,24 @@ ContextTokensOption = Annotated[
         show_default=False,
     ),
 ]
+MaxAdjudicationsOption = Annotated[
+    int,
+    typer.Option(
+        min=0,
+        envvar="ANNOTATE_MAX_ADJUDICATIONS",
+        help="With a model endpoint: at most this many uncertain claim pairs (near the "
+        "merge threshold, nearest first) are put to the model as 'same claim?', one "
+        "cached call per pair (cached answers count too, so results do not depend on the "
+        "cache); pairs past it keep their embedding score. 0: no adjudication.",
+    ),
+]
+EmbedModelOption = Annotated[
+    str | None,
+    typer.Option(
+        envvar="ANNOTATE_EMBED_MODEL",
+        help="Embedding model on the endpoint (its /v1/embeddings) to compare claim "
+        "statements with, instead of the bundled offline model; vectors are cached by "
+        "statement and model.",
+        show_default=False,
+    ),
+]

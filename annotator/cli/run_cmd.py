@@ -17,6 +17,8 @@ from annotator.cli.options import (
     BaseUrlOption,
     ConcurrencyOption,
     ContextTokensOption,
+    EmbedModelOption,
+    MaxAdjudicationsOption,
     ModelOption,
     ModeOption,
     TimeoutOption,
@@ -116,11 +118,15 @@ def run(
             show_default=False,
         ),
     ] = None,
+    max_adjudications: MaxAdjudicationsOption = 200,
+    embed_model: EmbedModelOption = None,
 ) -> None:
     """Annotate every article in INPUT_DIR, then reconcile them into one event summary.
 
     Writes OUT/<name>/articles/<id>.yaml, event.yaml and manifest.yaml. Safe to interrupt
-    and run again: finished articles are not sent to the model again.
+    and run again: finished articles are not sent to the model again. With the llm
+    backend, the same endpoint decides uncertain claim pairs when reconciling (cached, at
+    most --max-adjudications).
     """
     console = Console(stderr=True, quiet=quiet, soft_wrap=True)
     if not input_dir.exists():
@@ -140,6 +146,8 @@ def run(
                 markup=False,
                 highlight=False,
             )
+    if embed_model and chosen != "llm":
+        raise UsageError("--embed-model needs the llm backend: pass --base-url/--model")
     endpoint = None
     if chosen == "llm":
         endpoint = resolve_endpoint(
@@ -163,6 +171,8 @@ def run(
         cache_dir=cache,
         max_bytes=max_bytes,
         run_name=name,
+        max_adjudications=max_adjudications,
+        embed_model=embed_model,
     )
     check_writable(run_dir_for(opts), "--out")
     if chosen == "llm":
@@ -241,6 +251,8 @@ def _report(console: Console, result: RunResult) -> None:
             markup=False,
             highlight=False,
         )
+    if result.reconcile_note:
+        console.print(f"annotate: {result.reconcile_note}", markup=False, highlight=False)
     for line in result.notices:
         console.print(f"annotate: {line}", markup=False, highlight=False)
     rel = os.path.relpath(result.run_dir)

@@ -204,18 +204,26 @@ class Provenance(Contract):
     grounding: Grounding | None = None
 
 
+MergedBy = Literal["rule", "embedding", "model"]
+
+
 class EventClaim(Contract):
     id: str
     statement: str
     status: ClaimStatus
-    stances: StanceCounts
+    stances: StanceCounts  # distinct voices (entities) per stance
     provenance: list[Provenance]
+    # optional extras: what joined the wordings (rule: same content words; embedding:
+    # similar meaning; model: a model call judged a pair the same claim); null: one wording
+    merged_by: MergedBy | None = None
 
 
 class Conflict(Contract):
     claim: str
     confirm: list[str]
     deny: list[str]
+    # optional extra: who relays the claim with hedging (it counts as asserted)
+    relayed: list[str] | None = None
 
 
 class EventSummary(Contract):

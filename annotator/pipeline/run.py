@@ -11,6 +11,7 @@ changed.
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import time
 from concurrent.futures import Executor, ThreadPoolExecutor
 from dataclasses import dataclass, field
@@ -23,6 +24,7 @@ from annotator.core.models import ArticleAnnotation, EventSummary
 from annotator.core.settings import EndpointConfig
 from annotator.load.articles import MAX_FILE_BYTES, Article, LoadResult, load_articles, safe_id
 from annotator.pipeline.backends import LLMBackend, RulesBackend, make_backend
+from annotator.pipeline.endpoint_reconcile import ReconcileHelpers
 from annotator.pipeline.manifest import (
     ArticleStatus,
     previous_manifest,
@@ -50,6 +52,8 @@ class RunOptions:
     max_bytes: int = MAX_FILE_BYTES
     rules_budget: float = RULES_BUDGET_SECONDS  # seconds one article may take (rules)
     rules_target: str = DEFAULT_TARGET  # the rules extractor (tests swap in a slow one)
+    max_adjudications: int = 200  # llm backend: uncertain claim pairs a model may decide
+    embed_model: str | None = None  # llm backend: the endpoint's embeddings for reconcile
 
 
 class RunInterrupted(AnnotatorError):
@@ -67,6 +71,7 @@ class RunResult:
     summary: EventSummary | None = None
     notices: list[str] = field(default_factory=list)
     articles_written: bool = False
+    reconcile_note: str | None = None  # what model adjudication did, one line
 
     @property
     def failed(self) -> list[ArticleStatus]:
@@ -135,9 +140,10 @@ async def run_pipeline(opts: RunOptions, progress: ProgressSink | None = None) -
         await backend.aclose()
         io.shutdown(wait=True)
         result.articles_written = plan.articles_dir.is_dir()
+        run = run_info(opts, backend, started, interrupted=interrupted)
         write_manifest(
             plan.manifest_path,
-            run=run_info(opts, backend, started, interrupted=interrupted),
+            run=run,
             statuses=result.statuses,
             input_errors=result.input_errors,
             skipped=result.skipped,
@@ -145,9 +151,66 @@ async def run_pipeline(opts: RunOptions, progress: ProgressSink | None = None) -
         )
     if interrupted:
         raise RunInterrupted(_interrupted_line(plan, result))
-    result.summary = write_event_outputs(plan, records)
+    helpers = _adjudication_helpers(opts, backend)
+    if helpers is None:
+        result.summary = write_event_outputs(plan, records)
+    else:
+        try:
+            result.summary = await _write_event_outputs_with(plan, records, helpers)
+        except (asyncio.CancelledError, KeyboardInterrupt):
+            write_manifest(
+                plan.manifest_path,
+                run={**run, "interrupted": True},
+                statuses=result.statuses,
+                input_errors=result.input_errors,
+                skipped=result.skipped,
+            )
+            raise RunInterrupted(_interrupted_line(plan, result)) from None
+    if helpers is not None:  # what adjudication did goes to the manifest too
+        run["reconcile"] = helpers.describe()
+        result.reconcile_note = helpers.summary_line()
+        write_manifest(
+            plan.manifest_path,
+            run=run,
+            statuses=result.statuses,
+            input_errors=result.input_errors,
+            skipped=result.skipped,
+        )
     result.notices.extend(backend.notices)
     return result
+
+
+async def _write_event_outputs_with(
+    plan: RunPlan, records: dict[str, ArticleAnnotation], helpers: ReconcileHelpers
+) -> EventSummary:
+    """`write_event_outputs` in a worker thread (the model judge runs an event loop of its
+    own). On Ctrl-C the judge asks no further pair, so the thread ends within one model
+    call and nothing is written; then the interruption goes on."""
+    job = asyncio.ensure_future(asyncio.to_thread(write_event_outputs, plan, records, helpers))
+    try:
+        return await asyncio.shield(job)
+    except (asyncio.CancelledError, KeyboardInterrupt):
+        helpers.interrupt()
+        with contextlib.suppress(Exception):
+            await job
+        raise
+
+
+def _adjudication_helpers(
+    opts: RunOptions, backend: RulesBackend | LLMBackend
+) -> ReconcileHelpers | None:
+    """With the llm backend, the run's endpoint decides uncertain claim pairs."""
+    if not isinstance(backend, LLMBackend):
+        return None
+    from annotator.pipeline.endpoint_reconcile import endpoint_helpers
+
+    return endpoint_helpers(
+        backend.config,
+        backend.mode,
+        cache_dir_for(opts),
+        max_adjudications=opts.max_adjudications,
+        embed_model=opts.embed_model,
+    )
 
 
 def plan_run(opts: RunOptions) -> RunPlan:
@@ -301,15 +364,20 @@ def _duplicate_rows(article: Article, dups: list[Article]) -> list[ArticleStatus
     ]
 
 
-def write_event_outputs(plan: RunPlan, records: dict[str, ArticleAnnotation]) -> EventSummary:
-    """Reconcile the records into event.yaml and render report.html."""
+def write_event_outputs(
+    plan: RunPlan,
+    records: dict[str, ArticleAnnotation],
+    helpers: ReconcileHelpers | None = None,
+) -> EventSummary:
+    """Reconcile the records (with a model's help, if given) into event.yaml and render
+    report.html. Blocking."""
     from annotator.core.yamlio import atomic_write_text
-    from annotator.reconcile.summary import reconcile
+    from annotator.pipeline.endpoint_reconcile import reconcile_records
     from annotator.records.store import write_event_summary
     from annotator.render.report import render_report
 
     ordered = [records[k] for k in sorted(records)]
-    summary = reconcile(ordered)
+    summary = reconcile_records(ordered, helpers)
     write_event_summary(summary, plan.run_dir / "event.yaml")
     texts = {a.id: a.text for a in plan.primaries.values()}
     atomic_write_text(plan.run_dir / "report.html", render_report(summary, ordered, texts))

@@ -1,17 +1,34 @@
-"""Cluster claim statements that say the same thing, across articles, without a model.
+"""Cluster claim statements that say the same thing, across articles, by meaning.
 
-Statements are compared by their content words and anchors (`claim_features`).
-Candidate pairs come from blocking on each statement's rarest words (single rare words
-and pairs of the four rarest), never from all pairs; a block too large to compare in
-full is split by its members' next rarest words, and a sub-block still too large is
-compared in a sliding window over a sorted order. Pairs are scored by IDF-weighted Dice
-overlap and merged greedily from the most similar down; two clusters merge only if their
-anchors are compatible and their average similarity is high enough, so one loose pair
-cannot chain different claims together. An optional `judge` (e.g. a cached model call)
-decides pairs in the ambiguous band just below the threshold.
+Each distinct statement gets a sentence embedding (`embeddings.Embedder`), centred on
+the input's mean (what all statements share is no evidence that two say the same), and
+its `statement_features`. Candidate pairs are each statement's nearest neighbours
+(`neighbours.nearest_pairs`), never all pairs. A pair scores
+    (1 - w) x cosine + w x IDF-weighted word overlap - penalties,
+where w grows with how topical the input is (the mean cosine of its statements: one
+event's claims all share the event, so the embedding tells its propositions apart less
+and the words count more; headlines of many stories lean on the embedding). Penalties:
+the main clauses differ in polarity; one predicts or is disposed ("would end", "wants to
+end") where the other reports (in proportion to topicality); each names someone the
+other does not; both fill one role ("spoke with X" / "spoke with Y", "X congratulated" /
+"Y took the call") with different people (names compared by spelling and by their own
+embedding: Zelensky = Zelenskyy, Kiev = Kyiv, without a table). A pair whose anchors
+clash (dates, numbers of one unit, before/after, a disposition or possibility vs the
+fact, news time, "last year" counted from the article) scores `linkage.CLASH_SCORE`.
+
+Clusters form by average linkage (`linkage.AverageLinkage`) over records: the mean pair
+score between two clusters must reach THRESHOLD, so one loose pair cannot chain two
+claims, and a member that contradicts the other cluster pulls the link down. News time:
+with the articles' dates, an undated "they spoke" refers to the event its article
+reports, so it cannot join "they spoke after 2021" or "they have spoken since he left
+office". An optional `judge` (a cached, bounded model call) decides the candidate pairs
+in the uncertain band around THRESHOLD before clusters form: its answer replaces the
+pair's score (1: one claim, `CLASH_SCORE`: two), so a "no" can split what the embedding
+would have merged as well as a "yes" join. Each cluster says what merged it.
 
 Deterministic: the result depends only on the statements and their order, and the
-caller passes them in a content-derived order.
+caller passes them in a content-derived order. The representative wording (and so the
+claim id) is chosen by plain cosine among the cluster's own wordings.
 """
 
 from __future__ import annotations
@@ -19,190 +36,336 @@ from __future__ import annotations
 import math
 from collections import defaultdict
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass, replace
-from itertools import combinations
+from dataclasses import dataclass
+from typing import Any
 
-from annotator.core.unionfind import UnionFind
-from annotator.reconcile.features import Anchors, StatementFeatures, statement_features
+import numpy as np
+from rapidfuzz import fuzz
+
+from annotator.core.models import MergedBy
+from annotator.reconcile.anchors import Anchors
+from annotator.reconcile.embeddings import BundledEmbedder, Embedder, normalise
+from annotator.reconcile.features import StatementFeatures, in_article_year, statement_features
+from annotator.reconcile.judged_pairs import PairJudge, adjudicate, is_uncertain
+from annotator.reconcile.linkage import AverageLinkage
+from annotator.reconcile.names import fold
+from annotator.reconcile.neighbours import nearest_pairs
+from annotator.reconcile.words import stem
 
 __all__ = [
-    "Anchors",
+    "ClusterScorer",
+    "MergedBy",
     "PairJudge",
     "StatementCluster",
-    "StatementFeatures",
-    "candidate_pairs",
     "cluster_statements",
     "statement_features",
 ]
 
-THRESHOLD = 0.5  # IDF-weighted Dice at or above which two statements are one claim
-AMBIGUOUS_FROM = 0.35  # pairs from here to THRESHOLD go to the judge, when there is one
-RARE_WORDS = 4  # blocking keys: pairs of a statement's four rarest words ...
-SINGLE_KEY_MAX_DF = 30  # ... and each of its two rarest words when no commoner than this
-BLOCK_MAX = 48  # blocks up to this size are compared in full, larger ones in a window
-WINDOW = 8
-SUB_KEYS = 3  # an oversized block is split by each member's next three rarest words
+# score = w x word overlap + (1 - w) x cosine, minus penalties. The more the input is
+# about one topic (mean cosine of its statements: ~0.05 for headlines of 30 stories,
+# 0.2-0.4 for the claims of one event), the less the embedding tells its propositions
+# apart, so the more the words count: w = OVERLAP_MAX x min(1, mean cosine / ONE_EVENT)
+OVERLAP_MAX = 0.6
+ONE_EVENT = 0.3
+THRESHOLD = 0.2  # mean pair score at or above which two clusters are one claim
+NEGATION_PENALTY = 0.1
+IRREALIS_PENALTY = 0.1  # at full topicality; see ClusterScorer
+NAME_PENALTY = 0.2
+SLOT_PENALTY = 0.2
+NAME_SIMILAR = 0.3  # name embeddings at least this close: the same name (Kiev ~ Kyiv)
+NAME_SPELLING = 80  # or spellings this close (rapidfuzz ratio, folded)
+# Subtract the mean vector of the input (what all statements share, e.g. the event's
+# protagonists, is no evidence that two say the same thing), shrunk towards zero for small
+# inputs, whose mean is mostly the statements themselves: weight n / (n + CENTER_PRIOR)
+CENTER_PRIOR = 20.0
+IDF_POWER = 2.0
+NEIGHBOURS = 15  # candidates per statement
+NEIGHBOUR_FLOOR = 0.2  # cosine below which a neighbour is not a candidate
 MEDOID_MAX = 60  # distinct wordings above which a cluster's most frequent one represents it
-LINK_MIN = 0.4  # mean similarity two clusters need to merge ...
-LINK_SAMPLE = 8  # ... over at most this many members of each
 
-PairJudge = Callable[[str, str], bool]  # (statement, statement) -> same claim?
-
-
-class _Clusters:
-    """Union-find over statements that keeps each cluster's merged anchors and members."""
-
-    def __init__(self, anchors: Sequence[Anchors], sim: Callable[[int, int], float]) -> None:
-        self.sets: UnionFind[int] = UnionFind(range(len(anchors)))
-        self.anchors = list(anchors)
-        self.members = [[i] for i in range(len(anchors))]
-        self.sim = sim
-
-    def find(self, i: int) -> int:
-        return self.sets.find(i)
-
-    def try_union(self, i: int, j: int) -> bool:
-        ri, rj = self.find(i), self.find(j)
-        if ri == rj:
-            return True
-        if not self.anchors[ri].compatible(self.anchors[rj]):
-            return False
-        # average link over (a bounded sample of) the two clusters: one close pair must
-        # not chain two different claims together
-        left, right = self.members[ri][:LINK_SAMPLE], self.members[rj][:LINK_SAMPLE]
-        if len(left) * len(right) > 1:
-            mean = sum(self.sim(a, b) for a in left for b in right) / (len(left) * len(right))
-            if mean < LINK_MIN:
-                return False
-        lo, hi = min(ri, rj), max(ri, rj)
-        self.sets.union(ri, rj)  # the smaller root is kept
-        self.anchors[lo] = self.anchors[lo].merged(self.anchors[hi])
-        self.members[lo].extend(self.members[hi])
-        self.members[hi] = []
-        return True
-
-
-def candidate_pairs(features: Sequence[StatementFeatures], df: dict[str, int]) -> set[int]:
-    """Pairs (encoded i * n + j, i < j) worth scoring, found by blocking on rare words.
-
-    A block larger than BLOCK_MAX is split by each member's next rarest words (paraphrases
-    share more than two words); a sub-block still too large is compared in a window.
-    """
-    n = len(features)
-    blocks: dict[object, list[int]] = defaultdict(list)
-    ranked: list[list[str]] = []
-    for i, f in enumerate(features):
-        words = sorted(f.words, key=lambda w: (df[w], w))
-        ranked.append(words)
-        rare = words[:RARE_WORDS]
-        for w in rare[:2]:
-            if df[w] <= SINGLE_KEY_MAX_DF:
-                blocks[w].append(i)
-        for pair in combinations(sorted(rare), 2):
-            blocks[pair].append(i)
-    pairs: set[int] = set()
-    for key, members in blocks.items():
-        if len(members) <= BLOCK_MAX:
-            _all_pairs(members, n, pairs)
-            continue
-        taken = set(key) if isinstance(key, tuple) else {key}
-        sub: dict[str, list[int]] = defaultdict(list)
-        for i in members:
-            for w in [w for w in ranked[i] if w not in taken][:SUB_KEYS]:
-                sub[w].append(i)
-        for sub_members in sub.values():
-            if len(sub_members) <= BLOCK_MAX:
-                _all_pairs(sub_members, n, pairs)
-            else:  # sorted neighbourhood: compare near neighbours only
-                ordered = sorted(sub_members, key=lambda i: (ranked[i], i))
-                for a, i in enumerate(ordered):
-                    for j in ordered[a + 1 : a + 1 + WINDOW]:
-                        pairs.add(i * n + j if i < j else j * n + i)
-    return pairs
-
-
-def _all_pairs(members: list[int], n: int, pairs: set[int]) -> None:
-    for a, i in enumerate(members):  # members are in increasing order
-        for j in members[a + 1 :]:
-            pairs.add(i * n + j)
+_RANK: dict[MergedBy, int] = {"rule": 0, "embedding": 1, "model": 2}
 
 
 @dataclass(frozen=True, slots=True)
 class StatementCluster:
     members: list[int]  # indices into the statements given, increasing
     representative: int  # index of the statement closest to all the others (medoid)
+    merged_by: MergedBy | None = None  # None: one wording only
+
+
+class ClusterScorer:
+    """Pair scores over distinct statements: embeddings, word overlap, soft signals."""
+
+    def __init__(
+        self,
+        feats: Sequence[StatementFeatures],
+        vectors: np.ndarray,
+        embedder: Embedder,
+        embed_weight: float = 1.0 - OVERLAP_MAX,
+    ) -> None:
+        self.feats = feats
+        self.vectors = vectors
+        self.embed_weight = embed_weight
+        # a prediction against a report ("would end" / "ended") tells two claims of one
+        # event apart; headlines of many stories write one event either way ("X to split",
+        # "X splits"): the penalty grows with how topical the input is, as the overlap does
+        self.irrealis_penalty = IRREALIS_PENALTY * (1.0 - embed_weight) / OVERLAP_MAX
+        n = len(feats)
+        df: dict[str, int] = defaultdict(int)
+        for f in feats:
+            for w in f.words:
+                df[w] += 1
+        self.weight = {w: math.log(1.0 + n / c) ** IDF_POWER for w, c in df.items()}
+        self.totals = [sum(self.weight[w] for w in f.words) for f in feats]
+        # a capitalised first word is a name if it is capitalised mid-sentence somewhere
+        vocabulary = {w for f in feats for w in f.names}
+        self.names = [
+            f.names | {f.lead} if f.lead is not None and f.lead in vocabulary else f.names
+            for f in feats
+        ]
+        self.name_stems = [[(a, stem(a)) for a in sorted(ns)] for ns in self.names]
+        self.slots = [
+            frozenset(
+                (slot, name)
+                for slot, name in f.slots
+                if slot != "^" or name != f.lead or name in vocabulary
+            )
+            for f in feats
+        ]
+        self._clash_cache: dict[tuple[frozenset[Any], frozenset[Any], bool], bool] = {}
+        distinct = sorted(
+            {w for ns in self.names for w in ns} | {w for s in self.slots for _, w in s}
+        )
+        self.name_index = {w: i for i, w in enumerate(distinct)}
+        self.name_vectors = embedder.embed(distinct) if distinct else np.zeros((0, 1))
+        self._same_name: dict[tuple[str, str], bool] = {}
+
+    def overlap(self, i: int, j: int) -> float:
+        denom = self.totals[i] + self.totals[j]
+        if not denom:
+            return 1.0
+        wi, wj = self.feats[i].words, self.feats[j].words
+        weight = self.weight
+        total = sum([weight[w] for w in wi & wj])
+        if self.names[i] == self.names[j]:
+            return min(1.0, 2.0 * total / denom)
+        # a name spelt another way is the same word ("Kiev" / "Kyiv")
+        mine = [(a, sa) for a, sa in self.name_stems[i] if sa not in wj]
+        if mine:
+            theirs = [(b, sb) for b, sb in self.name_stems[j] if sb not in wi]
+            for a, sa in mine:
+                for b, sb in theirs:
+                    if sa in self.weight and sb in self.weight and self.same_name(a, b):
+                        total += min(self.weight[sa], self.weight[sb])
+                        break
+        return min(1.0, 2.0 * total / denom)
+
+    def same_name(self, a: str, b: str) -> bool:
+        key = (a, b) if a < b else (b, a)
+        hit = self._same_name.get(key)
+        if hit is None:
+            va, vb = self.name_vectors[self.name_index[a]], self.name_vectors[self.name_index[b]]
+            hit = (
+                fold(a) == fold(b)
+                or fuzz.ratio(fold(a), fold(b)) >= NAME_SPELLING
+                or float(va @ vb) >= NAME_SIMILAR
+            )
+            self._same_name[key] = hit
+        return hit
+
+    def names_clash(self, i: int, j: int) -> bool:
+        """Each names someone the other does not: "spoke with Zelensky" / "with Putin"."""
+        mine, theirs = self.names[i], self.names[j]
+        if not mine or not theirs or mine == theirs:
+            return False
+        key = (mine, theirs, False)
+        hit = self._clash_cache.get(key)
+        if hit is None:
+            hit = self._clash_cache[key] = self._names_clash(mine, theirs)
+        return hit
+
+    def _names_clash(self, mine: frozenset[str], theirs: frozenset[str]) -> bool:
+        only_mine = [a for a in mine - theirs if not any(self.same_name(a, b) for b in theirs)]
+        if not only_mine:
+            return False
+        return any(not any(self.same_name(b, a) for a in mine) for b in theirs - mine)
+
+    def slots_clash(self, i: int, j: int) -> bool:
+        """Both put someone in one slot and no one is the same: "spoke with Zelensky" /
+        "spoke with Putin", "Putin congratulated Trump" / "Trump took the call"."""
+        mine, theirs = self.slots[i], self.slots[j]
+        if not mine or not theirs or mine == theirs:
+            return False
+        key = (mine, theirs, True)
+        hit = self._clash_cache.get(key)
+        if hit is None:
+            hit = self._clash_cache[key] = self._slots_clash(mine, theirs)
+        return hit
+
+    def _slots_clash(
+        self, mine_pairs: frozenset[tuple[str, str]], their_pairs: frozenset[tuple[str, str]]
+    ) -> bool:
+        mine: dict[str, set[str]] = defaultdict(set)
+        for slot, name in mine_pairs:
+            mine[slot].add(name)
+        theirs: dict[str, set[str]] = defaultdict(set)
+        for slot, name in their_pairs:
+            theirs[slot].add(name)
+        for slot in mine.keys() & theirs.keys():
+            a, b = mine[slot], theirs[slot]
+            if not (a & b) and not any(self.same_name(x, y) for x in a for y in b):
+                return True
+        return False
+
+    def score(self, i: int, j: int) -> float:
+        if i == j:
+            return 1.0
+        return self.embed_weight * float(self.vectors[i] @ self.vectors[j]) + self.extra(i, j)
+
+    def extra(self, i: int, j: int) -> float:
+        """The score without its cosine part: word overlap minus penalties."""
+        fi, fj = self.feats[i], self.feats[j]
+        s = (1.0 - self.embed_weight) * self.overlap(i, j)
+        if fi.negated != fj.negated:
+            s -= NEGATION_PENALTY
+        if (fi.irrealis or fi.anchors.modal) != (fj.irrealis or fj.anchors.modal):
+            s -= self.irrealis_penalty
+        if self.names_clash(i, j):
+            s -= NAME_PENALTY
+        if self.slots_clash(i, j):
+            s -= SLOT_PENALTY
+        return s
 
 
 def cluster_statements(
-    statements: Sequence[str], *, judge: PairJudge | None = None
+    statements: Sequence[str],
+    *,
+    embedder: Embedder | None = None,
+    judge: PairJudge | None = None,
+    published: Sequence[str | None] | None = None,
 ) -> list[StatementCluster]:
-    """Group statements into claims; clusters are ordered by their first member."""
-    unique: dict[str, int] = {}
-    owner: list[int] = []  # statement -> unique text
-    for s in statements:
-        owner.append(unique.setdefault(" ".join(s.split()), len(unique)))
+    """Group statements into claims; clusters are ordered by their first member.
+
+    `published` (YYYY-MM-DD or None, one per statement): the date of the article each
+    statement comes from; an undated "they spoke" then refers to the event it reports.
+    """
+    unique: dict[tuple[str, int | None], int] = {}
+    owner: list[int] = []  # statement -> distinct (text, year of its article)
+    for k, s in enumerate(statements):
+        year = _year(published[k]) if published is not None else None
+        owner.append(unique.setdefault((" ".join(s.split()), year), len(unique)))
     by_feature: dict[StatementFeatures, int] = {}
-    text_feature: list[int] = []  # unique text -> feature (same words and anchors: one claim)
-    for t in unique:
-        text_feature.append(by_feature.setdefault(statement_features(t), len(by_feature)))
+    text_feature: list[int] = []  # distinct text -> feature (same words and anchors: one claim)
+    for t, year in unique:
+        f = statement_features(t)
+        if year is not None:
+            f = in_article_year(f, year)
+        text_feature.append(by_feature.setdefault(f, len(by_feature)))
     feats = list(by_feature)
-    # a capitalised first word is a name if it is capitalised mid-sentence somewhere
-    vocabulary = {w for f in feats for w in f.anchors.names}
-    anchors = [
-        replace(f.anchors, names=f.anchors.names | {f.lead})
-        if f.lead is not None and f.lead in vocabulary
-        else f.anchors
-        for f in feats
-    ]
+    texts = [t for t, _ in unique]
     text_of = [""] * len(feats)
-    for t, u in zip(reversed(unique), reversed(range(len(unique))), strict=True):
-        text_of[text_feature[u]] = t
-    n = len(feats)
-    df: dict[str, int] = defaultdict(int)
-    for f in feats:
-        for w in f.words:
-            df[w] += 1
-    weight = {w: math.log(1.0 + n / c) for w, c in df.items()}
-    totals = [sum(weight[w] for w in f.words) for f in feats]
+    for t, u in zip(reversed(texts), reversed(range(len(texts))), strict=True):
+        text_of[text_feature[u]] = t  # the first text with these features
+    embedder = embedder or BundledEmbedder()
+    raw = embedder.embed(text_of) if text_of else np.zeros((0, 1), dtype=np.float32)
+    vectors, embed_weight = raw, 1.0 - OVERLAP_MAX
+    if len(vectors) > 1:
+        n = len(vectors)
+        mean = vectors.mean(axis=0, dtype=np.float64)
+        topical = max(0.0, (n * float(mean @ mean) - 1.0) / (n - 1))  # mean pair cosine
+        embed_weight = 1.0 - OVERLAP_MAX * min(1.0, topical / ONE_EVENT)
+        vectors = normalise(vectors - (mean * n / (n + CENTER_PRIOR)).astype(np.float32))
+    scorer = ClusterScorer(feats, vectors, embedder, embed_weight)
+    pairs = nearest_pairs(vectors, NEIGHBOURS, NEIGHBOUR_FLOOR)
+    cosines: list[float] = []
+    for start in range(0, len(pairs), 65536):  # in chunks: no (pairs x dim) matrix
+        chunk = pairs[start : start + 65536]
+        cosines.extend(np.einsum("ij,ij->i", vectors[chunk[:, 0]], vectors[chunk[:, 1]]).tolist())
+    kinds: dict[Anchors, int] = {}  # distinct anchors, by number
+    kind_of = [kinds.setdefault(f.anchors, len(kinds)) for f in feats]
+    distinct = list(kinds)
+    plain = [a.plain for a in distinct]
+    clash_of: dict[tuple[int, int], bool] = {}
+    edges: list[tuple[int, int, float, float, bool]] = []
+    uncertain: list[tuple[float, int, int, int]] = []
+    for (i, j), cos in zip(pairs.tolist(), cosines, strict=True):
+        a, b = kind_of[i], kind_of[j]
+        clash = False
+        if a != b and not (plain[a] and plain[b]):
+            key = (a, b)
+            hit = clash_of.get(key)
+            if hit is None:
+                hit = clash_of[key] = not distinct[a].compatible(distinct[b])
+            clash = hit
+        extra = scorer.extra(i, j)
+        score = embed_weight * cos + extra
+        if judge is not None and not clash and is_uncertain(score, THRESHOLD):
+            uncertain.append((abs(score - THRESHOLD), i, j, len(edges)))
+        edges.append((i, j, cos, extra, clash))
+    judged_same = adjudicate(judge, uncertain, edges, text_of, embed_weight) if judge else []
+    counts = [0] * len(feats)
+    for u in owner:
+        counts[text_feature[u]] += 1
+    linkage = AverageLinkage(
+        vectors,
+        embed_weight,
+        edges,
+        counts,
+        kind_of,
+        lambda x, y: not distinct[x].compatible(distinct[y]),
+        plain,
+    )
+    del edges
+    merged_by: list[MergedBy | None] = [None] * len(feats)
+    for a, b in linkage.run(THRESHOLD):
+        merged_by[a] = merged_by[b] = "embedding"
+    for i, j in judged_same:
+        if linkage.find(i) == linkage.find(j):  # the model's answer held in the linkage
+            merged_by[i] = merged_by[j] = "model"
+    strongest: dict[int, MergedBy] = {}  # what merged a cluster: the strongest of its merges
+    for i, how in enumerate(merged_by):
+        if how is not None:
+            root = linkage.find(i)
+            if root not in strongest or _RANK[how] > _RANK[strongest[root]]:
+                strongest[root] = how
+    roots = [linkage.find(i) for i in range(len(feats))]
+    return _result(statements, owner, text_feature, texts, roots, strongest, raw)
 
-    def sim(i: int, j: int) -> float:
-        if i == j:
-            return 1.0
-        denom = totals[i] + totals[j]
-        shared = feats[i].words & feats[j].words
-        return 2.0 * sum(weight[w] for w in shared) / denom if denom else 1.0
 
-    edges: list[tuple[float, int, int]] = []
-    ambiguous: list[tuple[float, int, int]] = []
-    for code in candidate_pairs(feats, df):
-        i, j = divmod(code, n)
-        if not anchors[i].compatible(anchors[j]):
-            continue
-        score = sim(i, j)
-        if score >= THRESHOLD:
-            edges.append((-score, i, j))
-        elif judge is not None and score >= AMBIGUOUS_FROM:
-            ambiguous.append((-score, i, j))
-    if judge is not None:
-        for neg, i, j in sorted(ambiguous):
-            if judge(text_of[i], text_of[j]):
-                edges.append((neg, i, j))
-    clusters = _Clusters(anchors, sim)
-    for _, i, j in sorted(edges):
-        clusters.try_union(i, j)
+def _year(published: str | None) -> int | None:
+    if published and len(published) >= 4 and published[:4].isdigit():
+        return int(published[:4])
+    return None
+
+
+def _result(
+    statements: Sequence[str],
+    owner: list[int],
+    text_feature: list[int],
+    texts: list[str],
+    roots: list[int],
+    merged_by: dict[int, MergedBy],
+    raw: np.ndarray,
+) -> list[StatementCluster]:
     groups: dict[int, list[int]] = defaultdict(list)
     for idx, u in enumerate(owner):
-        groups[clusters.find(text_feature[u])].append(idx)
-    texts = list(unique)
+        groups[roots[text_feature[u]]].append(idx)
     result = []
-    for members in sorted(groups.values(), key=lambda g: g[0]):
-        counts: dict[int, int] = defaultdict(int)  # unique text -> statements
+    for root, members in sorted(groups.items(), key=lambda g: g[1][0]):
+        counts: dict[int, int] = defaultdict(int)  # distinct text -> statements
         first: dict[int, int] = {}
         for idx in members:
             counts[owner[idx]] += 1
             first.setdefault(owner[idx], idx)
-        best = _medoid(counts, texts, lambda a, b: sim(text_feature[a], text_feature[b]))
-        result.append(StatementCluster(members, first[best]))
+        # plain cosine of the texts: the representative, and so the claim id, depends on
+        # the cluster's wordings only, not on what else is in the input
+        best = _medoid(
+            counts, texts, lambda a, b: float(raw[text_feature[a]] @ raw[text_feature[b]])
+        )
+        how = merged_by.get(root)
+        if how is None and len({texts[u] for u in counts}) > 1:
+            how = "rule"  # wordings with the same content words and anchors
+        result.append(StatementCluster(members, first[best], how))
     return result
 
 
@@ -213,4 +376,4 @@ def _medoid(counts: dict[int, int], texts: Sequence[str], sim: Callable[[int, in
     if len(order) == 1 or len(order) > MEDOID_MAX:
         return order[0]
     score = {u: sum((counts[v] - (v == u)) * sim(u, v) for v in order) for u in order}
-    return min(order, key=lambda u: (-round(score[u], 9), order.index(u)))
+    return min(order, key=lambda u: (-round(score[u], 6), order.index(u)))

@@ -1,324 +1,144 @@
 """What a claim statement says, for comparing statements without a model.
 
-A statement becomes a set of content words (lower-cased, light stemming, a small
-paraphrase lexicon: "spoke" = "call" = "conversation", "urge" = "advise", "Kyiv" =
-"Kiev" = "Ukrainian"; titles and reporting verbs dropped) and `Anchors` that must agree
-before two statements can be one claim: negation, the people and places named, years,
-months, dates, weekdays, other numbers, and whether a time is "since/after" or
-"before/until". "They spoke after the 2024 election", "they spoke after 2021" and "they
-have not spoken since July 2020" are three claims.
+A statement becomes a set of content-word stems (`words`), its `Anchors` (`anchors`:
+times, numbers, references, mood, which separate two propositions only where BOTH sides
+carry one) and softer signals for the scorer: the polarity of its main clause and its
+mood (`mood`), the names it mentions and the role each fills. "They spoke after the 2024
+election", "they spoke after 2021" and "they have not spoken since July 2020" are three
+claims.
 """
 
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass, field
-from functools import lru_cache
-from typing import TypeVar
+from dataclasses import dataclass, replace
 
-from annotator.reconcile.names import TITLE_WORDS, fold
-
-_T = TypeVar("_T")
-
-
-def _split(text: str) -> list[str]:
-    return text.split()
-
-
-_MONTHS = {
-    m: i
-    for i, names in enumerate(
-        (
-            ("january", "jan"), ("february", "feb"), ("march", "mar"), ("april", "apr"),
-            ("may",), ("june", "jun"), ("july", "jul"), ("august", "aug"),
-            ("september", "sep", "sept"), ("october", "oct"), ("november", "nov"),
-            ("december", "dec"),
-        ),
-        start=1,
-    )
-    for m in names
-}  # fmt: skip
-_WEEKDAYS = {
-    d: i for i, d in enumerate(_split("monday tuesday wednesday thursday friday saturday sunday"))
-}
-_NUMBER_WORDS = {
-    w: str(i)
-    for i, w in enumerate(
-        _split("zero one two three four five six seven eight nine ten eleven twelve")
-    )
-    if i >= 2  # "one" is mostly a pronoun ("one of the sources")
-} | {"dozen": "12", "hundred": "100", "thousand": "1000", "million": "1e6", "billion": "1e9"}
-_AFTER = frozenset({"since", "after", "following", "from"})
-_BEFORE = frozenset({"before", "until", "till", "prior", "by", "ahead"})
-_NEGATIONS = frozenset({"not", "no", "never", "neither", "nor", "none", "nobody", "nothing"})
-# Intention, readiness, ability or prediction: "Putin is ready to speak to Trump" or
-# "Trump would end the war" is not the event "they spoke" / "the war ended".
-_MODAL = frozenset(
-    _split(
-        """will would could might can shall ready readiness willing willingness prepared
-    plan plans planned planning intend intends intended want wants wanted hope hopes
-    hoped expect expects expected promise promised pledge pledged pledges vow vowed
-    able seek seeks sought aim aims aimed"""
-    )
+from annotator.reconcile.anchors import (
+    Anchors,
+    as_set,
+    reference_stems,
+    relative_year,
+    time_anchors,
 )
-_M = r"(?:jan|feb|mar|apr|may|jun|jul|aug|sep|sept|oct|nov|dec)[a-z]*\.?"
-_DATE = re.compile(
-    rf"\b(?P<m1>{_M})\s+(?P<d1>\d{{1,2}})(?:st|nd|rd|th)?\b(?:,?\s+(?P<y1>(?:19|20)\d\d)\b)?"
-    rf"|\b(?P<d2>\d{{1,2}})(?:st|nd|rd|th)?\s+(?:of\s+)?(?P<m2>{_M})(?:,?\s+(?P<y2>(?:19|20)\d\d)\b)?"
-    rf"|\b(?P<m3>{_M})(?:,?\s+(?P<y3>(?:19|20)\d\d))\b"
-    r"|\b(?P<y4>(?:19|20)\d\d)s?\b"
-    r"|\b(?P<wd>monday|tuesday|wednesday|thursday|friday|saturday|sunday)\b"
-    r"|\b(?P<num>\d+(?:[.,]\d+)*)\b",
-    re.IGNORECASE,
+from annotator.reconcile.mood import IRREALIS, main_clause_negated, mood, open_range
+from annotator.reconcile.quantities import quantity
+from annotator.reconcile.words import (
+    CONTENT,
+    NUMBER,
+    TITLE_STEMS,
+    WORD,
+    split_words,
+    stem,
+    word_class,
 )
-_WORD = re.compile(r"[^\W\d_]+(?:['’][^\W\d_]+)?", re.UNICODE)
+
+__all__ = ["StatementFeatures", "in_article_year", "statement_features"]
+
 _US = re.compile(r"\bU\.S\.(?:A\.)?|\bUS\b|\bUSA\b")
-
-_STOP = frozenset(
-    _split(
-        """a an the and or but of to in on at by for with about from into over after before since
-    during as than then there here that this these those which who whom whose what when where
-    why how it its he him his she her they them their we our you your i me my us is are was
-    were be been being am do does did done has have had having will would shall should can
-    could may might must also already reportedly allegedly just only even still yet very
-    more most some any each other such own same so too s t again further once both all few
-    say said says state stated tell told report reported according claim claimed add added
-    significant substantial sizable sizeable considerable large huge major several various
-    many much first president elect spokesman spokesperson while whether if because
-    actually officially publicly recently ongoing current against within true false
-    hold take make get give put keep go come way"""
-    )
-)
-_IRREGULAR = {
-    "spoke": "speak", "spoken": "speak", "held": "hold", "took": "take", "taken": "take",
-    "made": "make", "met": "meet", "won": "win", "gave": "give", "given": "give",
-    "sent": "send", "began": "begin", "begun": "begin", "wrote": "write", "written": "write",
-    "knew": "know", "known": "know", "left": "leave", "went": "go", "gone": "go",
-    "came": "come", "saw": "see", "seen": "see", "thought": "think", "brought": "bring",
-    "sought": "seek", "fought": "fight", "led": "lead", "paid": "pay", "kept": "keep",
-    "lost": "lose", "understood": "understand", "became": "become", "chose": "choose",
-    "broke": "break", "spent": "spend", "sold": "sell", "heard": "hear", "meant": "mean",
-    "fell": "fall", "rose": "rise", "struck": "strike", "ran": "run", "kiev": "kyiv",
-}  # fmt: skip
-# Paraphrase lexicon: every word of a group stands for the group's first word.
-_SYNONYMS = (
-    "speak talk call phone telephone conversation converse chat",
-    "urge advise warn press caution implore",
-    "war conflict fighting invasion hostilities",
-    "win victory triumph",
-    "end resolve resolution settle settlement stop halt finish",
-    "quick quickly swift swiftly fast rapid rapidly soon speedy",
-    "ready readiness willing willingness prepared",
-    "brave bravery courage courageous courageously",
-    "residence resort home estate mansion",
-    "advance beforehand ahead",
-    "object objection oppose opposition",
-    "inform notify",
-    "discuss discussion",
-    "aid assistance",
-    "criticize criticise criticism critical",
-    "congratulate congratulation congratulatory",
-    "participate join",
-    "ukraine ukrainian kyiv",
-    "russia russian moscow",
-    "usa american washington",
-)
-
-
-@lru_cache(maxsize=1 << 16)
-def stem(word: str) -> str:
-    """A light, consistent stem: irregular forms, one inflection off, folded, cut at 6."""
-    w = _IRREGULAR.get(word, word)
-    if len(w) > 4 and w.endswith("ies"):
-        w = w[:-3] + "y"
-    else:
-        for suffix in ("ing", "ed", "es", "s", "e"):
-            if w.endswith(suffix) and len(w) - len(suffix) >= 3 and not w.endswith("ss"):
-                w = w[: -len(suffix)]
-                break
-    return fold(w)[:6]
-
-
-_LEXICON = {stem(w): stem(group.split()[0]) for group in _SYNONYMS for w in group.split()}
-_STOP_STEMS = frozenset(stem(w) for w in _STOP | TITLE_WORDS) - set(_LEXICON)
-
-
-@dataclass(frozen=True, slots=True)
-class Anchors:
-    """What two statements must agree on to be one claim (None: not stated, agrees)."""
-
-    negated: bool
-    years: frozenset[int] | None = None
-    months: frozenset[int] | None = None
-    days: frozenset[tuple[int, int]] | None = None
-    weekdays: frozenset[int] | None = None
-    numbers: frozenset[str] | None = None
-    relations: frozenset[str] | None = None  # "after" / "before", attached to a time
-    names: frozenset[str] = frozenset()  # who or where: capitalised words
-    dated: bool = False  # any of years .. relations stated (a fast path when not)
-    modal: bool = False  # an intention, readiness or prediction, not an event
-
-    def compatible(self, other: Anchors) -> bool:
-        if self.negated != other.negated or self.modal != other.modal:
-            return False
-        # "Trump spoke with Zelensky" is not "Trump spoke with Putin": each names someone
-        # the other does not; a statement that names fewer may still be a paraphrase
-        mine, theirs = self.names, other.names
-        if mine != theirs and (mine - theirs) and (theirs - mine):
-            return False
-        if not (self.dated and other.dated):
-            return True
-        for a, b in (
-            (self.years, other.years),
-            (self.months, other.months),
-            (self.days, other.days),
-            (self.weekdays, other.weekdays),
-            (self.numbers, other.numbers),
-            (self.relations, other.relations),
-        ):
-            if a is not None and b is not None and a != b:
-                return False
-        return True
-
-    def merged(self, other: Anchors) -> Anchors:
-        return Anchors(
-            self.negated,
-            self.years if self.years is not None else other.years,
-            self.months if self.months is not None else other.months,
-            self.days if self.days is not None else other.days,
-            self.weekdays if self.weekdays is not None else other.weekdays,
-            self.numbers if self.numbers is not None else other.numbers,
-            self.relations if self.relations is not None else other.relations,
-            self.names | other.names,
-            self.dated or other.dated,
-            self.modal,
-        )
 
 
 @dataclass(frozen=True, slots=True)
 class StatementFeatures:
-    words: frozenset[str]  # content-word stems (lexicon applied) and anchor values
+    words: frozenset[str]  # content-word stems and anchor values
     anchors: Anchors
-    lead: str | None = None  # the first word's stem, if capitalised (a name, or not)
+    negated: bool = False  # the main clause is negated ("did not speak")
+    irrealis: bool = False  # a prediction or possibility ("will", "could")
+    names: frozenset[str] = frozenset()  # capitalised words mid-sentence, lower-cased
+    lead: str | None = None  # the first word, lower-cased, if capitalised (a name, or not)
+    # (slot, name): each name with the word before its name group, "^" at the start,
+    # across "and": "Trump and Putin spoke with Zelensky" -> (^, trump), (^, putin),
+    # (with, zelensky). Two statements that fill one slot with different people differ.
+    slots: frozenset[tuple[str, str]] = frozenset()
 
 
-def _relation(text: str, start: int) -> str | None:
-    before = _WORD.findall(text[max(0, start - 30) : start].lower())[-3:]
-    for w in reversed(before):
-        if w in _AFTER:
-            return "after"
-        if w in _BEFORE:
-            return "before"
-    return None
-
-
-def _opt(values: set[_T]) -> frozenset[_T] | None:
-    return frozenset(values) if values else None
-
-
-_DATE_HINT = re.compile(
-    r"\d|\b(?:jan|feb|mar|apr|may|jun|jul|aug|sep|oct|nov|dec|mon|tue|wed|thu|fri|sat|sun)",
-    re.IGNORECASE,
-)
-_NEGATION, _NUMBER, _SKIP, _CONTENT = range(4)
-
-
-@lru_cache(maxsize=1 << 17)
-def _word_class(word: str) -> tuple[int, str]:
-    """What one lower-cased word contributes: negation, a number, nothing, or a stem."""
-    w = word.replace("’", "'").removesuffix("'s")
-    if w in _NEGATIONS:
-        return _NEGATION, w
-    if w in _NUMBER_WORDS:
-        return _NUMBER, _NUMBER_WORDS[w]
-    s = stem(w)
-    if s in _STOP_STEMS or len(s) < 2:
-        return _SKIP, s
-    return _CONTENT, _LEXICON.get(s, s)
-
-
-@dataclass(slots=True)
-class _Found:
-    years: set[int] = field(default_factory=set)
-    months: set[int] = field(default_factory=set)
-    days: set[tuple[int, int]] = field(default_factory=set)
-    weekdays: set[int] = field(default_factory=set)
-    numbers: set[str] = field(default_factory=set)
-    relations: set[str] = field(default_factory=set)
-
-
-def _time_anchors(text: str) -> tuple[_Found, str]:
-    """Dates, years, weekdays and numbers in the text, and the text without them."""
-    found = _Found()
-    if not _DATE_HINT.search(text):
-        return found, text
-    for m in _DATE.finditer(text):
-        g = m.groupdict()
-        if g["num"] is not None:
-            found.numbers.add(g["num"].replace(",", ""))
-            continue
-        month = g["m1"] or g["m2"] or g["m3"]
-        year = g["y1"] or g["y2"] or g["y3"] or g["y4"]
-        if month is not None:
-            month_no = _MONTHS.get(month.lower().rstrip(".")[:3])
-            if month_no is None:
-                continue
-            found.months.add(month_no)
-            day = g["d1"] or g["d2"]
-            if day:
-                found.days.add((month_no, int(day)))
-        if year:
-            found.years.add(int(year))
-        if g["wd"]:
-            found.weekdays.add(_WEEKDAYS[g["wd"].lower()])
-        rel = _relation(text, m.start())
-        if rel:
-            found.relations.add(rel)
-    return found, _DATE.sub(" ", text)
+def _is_title_case(cased: list[str]) -> bool:
+    """A headline in Title Case: capitals say nothing about names there."""
+    long = [w for w in cased if len(w) > 3]
+    return len(long) >= 3 and sum(w[0].isupper() for w in long) >= 0.75 * len(long)
 
 
 def statement_features(text: str) -> StatementFeatures:
-    found, plain = _time_anchors(text)
+    found, plain = time_anchors(text)
     if "US" in plain or "U.S" in plain:
         plain = _US.sub(" USA ", plain)
-    plain = plain.replace("n't", " not").replace("N'T", " NOT")
+    plain = plain.replace("n't", " not").replace("N'T", " NOT").replace("’ll", " ll")
+    plain = plain.replace("'ll", " ll")
     words: set[str] = set()
+    cased_words = WORD.findall(plain)
+    raw = [w.lower() for w in cased_words]
+    titled = _is_title_case(cased_words)
     names: set[str] = set()
     lead = None
-    negated = False
-    cased_words = _WORD.findall(plain)
-    raw = [w.lower() for w in cased_words]
-    modal = any(w in _MODAL for w in raw)
     for i, cased in enumerate(cased_words):
-        kind, value = _word_class(raw[i])
-        if kind == _CONTENT:
+        kind, value = word_class(raw[i])
+        if kind == CONTENT:
             words.add(value)
-            if cased[0].isupper():
+            if cased[0].isupper() and not titled:
                 if i == 0:
-                    lead = value
+                    lead = raw[i]
                 else:
-                    names.add(value)
-        elif kind == _NEGATION:
-            # "urged him not to escalate" directs, it does not negate the statement
-            negated ^= not (value == "not" and i + 1 < len(raw) and raw[i + 1] == "to")
-        elif kind == _NUMBER:
-            found.numbers.add(value)
+                    names.add(raw[i])
+        elif kind == NUMBER:
+            found.numbers.add(quantity(value, "", " ".join(cased_words[i + 1 : i + 3]), stem))
     # anchor values count in the similarity too: a date or number only one side states
     # makes two statements less alike without forbidding the match
     words.update(f"#{y}" for y in found.years)
     words.update(f"#{m}-{d}" for m, d in found.days)
-    words.update(f"#n{n}" for n in found.numbers)
+    words.update(f"#n{n.partition('|')[0]}" for n in found.numbers)
     anchors = Anchors(
-        negated,
-        _opt(found.years),
-        _opt(found.months),
-        _opt(found.days),
-        _opt(found.weekdays),
-        _opt(found.numbers),
-        _opt(found.relations),
-        frozenset(names),
+        as_set(found.years),
+        as_set(found.months),
+        as_set(found.days),
+        as_set(found.weekdays),
+        as_set(found.numbers),
+        as_set(found.relations),
         bool(found.years or found.months or found.days or found.weekdays)
         or bool(found.numbers or found.relations),
-        modal,
+        *mood(raw, cased_words, titled),
+        reference=reference_stems(text),
+        open_range=open_range(raw),
+        relative_year=relative_year(text),
     )
-    return StatementFeatures(frozenset(words), anchors, lead)
+    return StatementFeatures(
+        frozenset(words),
+        anchors,
+        negated=main_clause_negated(raw),
+        irrealis=any(w in IRREALIS for w in raw),
+        names=frozenset(names),
+        lead=lead,
+        slots=frozenset() if titled else _slots(cased_words, raw),
+    )
+
+
+def in_article_year(f: StatementFeatures, year: int) -> StatementFeatures:
+    """The statement read in an article of `year`: "last year" is year - 1, and an undated
+    past event ("they spoke") is the one the article reports, near its publication."""
+    a = f.anchors
+    if a.relative_year is not None:
+        stated = year + a.relative_year
+        years = frozenset({stated}) if a.years is None else a.years | {stated}
+        anchors = replace(a, years=years, dated=True, relative_year=None)
+        return replace(f, words=f.words | {f"#{stated}"}, anchors=anchors)
+    if a.news_time:
+        return replace(f, anchors=replace(a, implied_year=year))
+    return f
+
+
+_COORDINATION = frozenset(split_words("and or nor"))
+
+
+def _slots(cased: list[str], raw: list[str]) -> frozenset[tuple[str, str]]:
+    out: set[tuple[str, str]] = set()
+    slot, in_group = "^", False
+    for i, (c, w) in enumerate(zip(cased, raw, strict=True)):
+        kind = word_class(w)[0]
+        if c[0].isupper() and kind == CONTENT:
+            if not in_group and i and raw[i - 1] not in _COORDINATION:
+                slot = stem(raw[i - 1])
+            in_group = True
+            out.add((slot, w))
+        elif in_group and (w in _COORDINATION or c[0].isupper() or stem(w) in TITLE_STEMS):
+            continue  # "Trump and Putin", "Russian President Vladimir Putin": one slot
+        else:
+            in_group = False
+    return frozenset(out)

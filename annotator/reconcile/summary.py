@@ -7,8 +7,12 @@ every disputed claim as a conflict. No I/O and no model: the same records, in an
 give the same summary, and so the same bytes once written.
 
 Conventions a reader of `event.yaml` relies on:
-- status: `confirmed` (only confirm), `denied` (only deny), `disputed` (both),
-  `unverified` (only unverified, or unverified with one side);
+- status, from the distinct voices (entities, not records: five records from one
+  source are one voice): asserted or relayed (confirm or unverified) and denied ->
+  `disputed`; only denials -> `denied`; a confirm and no denial -> `confirmed`; only
+  hedged relays -> `unverified`; `stances` counts the voices of each stance;
+- `merged_by` says what joined a claim's wordings: `rule` (same content words),
+  `embedding` (similar meaning), `model` (a model call judged the pair the same claim);
 - provenance `sources` is the attribution chain, nearest first; a source relayed by
   another (`cited_via`) comes after its relay even if the record listed only it;
 - conflict `who`: the canonical name of the speaker; with no speaker, of the farthest
@@ -42,7 +46,8 @@ from annotator.core.models import (
     Source,
     StanceCounts,
 )
-from annotator.reconcile.clustering import PairJudge, cluster_statements
+from annotator.reconcile.clustering import MergedBy, PairJudge, cluster_statements
+from annotator.reconcile.embeddings import Embedder
 from annotator.reconcile.entities import EntityIndex, canonicalise_entities, slugify
 
 
@@ -55,12 +60,9 @@ class _Item:
 
 
 def claim_status(confirm: int, deny: int, unverified: int) -> ClaimStatus:
-    if confirm and deny:
-        return "disputed"
-    if unverified:
-        return "unverified"
+    """Status from the number of distinct voices taking each stance."""
     if deny:
-        return "denied"
+        return "disputed" if confirm or unverified else "denied"
     return "confirmed" if confirm else "unverified"
 
 
@@ -81,15 +83,19 @@ def source_chain(record: ArticleAnnotation, claim: ClaimRecord) -> tuple[Source,
 
 
 def reconcile(
-    records: Sequence[ArticleAnnotation], *, judge: PairJudge | None = None
+    records: Sequence[ArticleAnnotation],
+    *,
+    judge: PairJudge | None = None,
+    embedder: Embedder | None = None,
 ) -> EventSummary:
-    """Merge per-article records into one event summary (no I/O, no model call).
+    """Merge per-article records into one event summary (no network I/O of its own).
 
-    `judge`, if given, decides ambiguous statement pairs (see `claim_clustering`).
+    `embedder` gives statement vectors (default: the bundled offline model); `judge`, if
+    given, decides statement pairs in the uncertain band (see `clustering`).
     Raises ValueError when two records share an article id.
     """
     with paused_gc():
-        return _reconcile(records, judge)
+        return _reconcile(records, judge, embedder)
 
 
 @contextmanager
@@ -105,7 +111,9 @@ def paused_gc() -> Iterator[None]:
             gc.enable()
 
 
-def _reconcile(records: Sequence[ArticleAnnotation], judge: PairJudge | None) -> EventSummary:
+def _reconcile(
+    records: Sequence[ArticleAnnotation], judge: PairJudge | None, embedder: Embedder | None
+) -> EventSummary:
     ordered = sorted(records, key=lambda r: r.article.id)
     for a, b in pairwise(ordered):
         if a.article.id == b.article.id:
@@ -117,9 +125,16 @@ def _reconcile(records: Sequence[ArticleAnnotation], judge: PairJudge | None) ->
         for pos, c in enumerate(rec.claims)
     ]
     statements = [" ".join(it.claim.statement.split()) for it in items]
-    groups = cluster_statements(statements, judge=judge)
+    groups = cluster_statements(
+        statements,
+        judge=judge,
+        embedder=embedder,
+        published=[it.record.article.published for it in items],
+    )
     drafts = [
-        _consolidate([items[i] for i in g.members], statements[g.representative], entities)
+        _consolidate(
+            [items[i] for i in g.members], statements[g.representative], entities, g.merged_by
+        )
         for g in groups
     ]
     claims = _assign_ids(drafts)
@@ -128,7 +143,12 @@ def _reconcile(records: Sequence[ArticleAnnotation], judge: PairJudge | None) ->
     )
     event_claims = [c for c, _ in claims]
     conflicts = [
-        Conflict(claim=c.id, confirm=who["confirm"], deny=who["deny"])
+        Conflict(
+            claim=c.id,
+            confirm=who["confirm"],
+            deny=who["deny"],
+            relayed=who["unverified"] or None,
+        )
         for c, who in claims
         if c.status == "disputed"
     ]
@@ -182,22 +202,21 @@ def _provenance(item: _Item) -> Provenance:
 
 
 def _consolidate(
-    members: list[_Item], statement: str, entities: EntityIndex
+    members: list[_Item], statement: str, entities: EntityIndex, merged_by: MergedBy | None
 ) -> tuple[EventClaim, dict[str, list[str]]]:
     members.sort(key=lambda it: (it.record.article.id, it.position))
-    stances = Counter(it.claim.stance for it in members)
     who: dict[str, list[str]] = {
         stance: sorted({_who(it, entities) for it in members if it.claim.stance == stance})
-        for stance in ("confirm", "deny")
+        for stance in ("confirm", "deny", "unverified")
     }
+    voices = {stance: len(names) for stance, names in who.items()}
     claim = EventClaim(
         id=_claim_id(statement),
         statement=statement,
-        status=claim_status(stances["confirm"], stances["deny"], stances["unverified"]),
-        stances=StanceCounts(
-            confirm=stances["confirm"], deny=stances["deny"], unverified=stances["unverified"]
-        ),
+        status=claim_status(voices["confirm"], voices["deny"], voices["unverified"]),
+        stances=StanceCounts(**voices),
         provenance=[_provenance(it) for it in members],
+        merged_by=merged_by,
     )
     return claim, who
 

@@ -227,6 +227,17 @@ class StructuredClient:
                 return size if isinstance(size, int) and size > 0 else None
         return None
 
+    async def embed(self, texts: list[str], model: str) -> tuple[list[list[float]], Usage]:
+        """Vectors from the endpoint's /v1/embeddings, in input order; transport faults
+        retried like `complete`."""
+        response = await self._call_with_retries(
+            lambda: self._openai.embeddings.create(
+                model=model, input=texts, encoding_format="float"
+            )
+        )
+        rows = sorted(response.data, key=lambda d: d.index)
+        return [list(r.embedding) for r in rows], wire.usage(response)
+
     async def complete(
         self,
         messages: list[dict[str, Any]],

@@ -7,6 +7,7 @@ Pure and deterministic: same text, same extraction.
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass, field
 
 from annotator.core.models import Stance
@@ -233,7 +234,11 @@ class _ArticleExtractor:
             stance = "unverified"
         elif verb in DENIAL_VERBS or rw.denied or has_denial(content):
             stance = "deny"
-        elif verb in HEDGING_VERBS or has_hedge(scope):
+        elif has_hedge(_without_verb(scope, verb) if attr.speaker else scope) or (
+            verb in HEDGING_VERBS and attr.speaker is None
+        ):
+            # a named speaker who "claimed"/"alleged"/"wrote" something asserts it; a hedge
+            # is the outlet's own relay ("reportedly", "the daily claimed")
             stance = "unverified"
         else:
             stance = "confirm"
@@ -268,3 +273,10 @@ class _ArticleExtractor:
     def _outlet_voice(self, s: int, e: int) -> None:
         parse = ClauseParse(start=s, end=e, verb=None, content=(s, e))
         self._claim(Attribution(None, None, [], None, parse), s, e, trim_span(self.text, s, e))
+
+
+def _without_verb(scope: str, verb: str) -> str:
+    """The clause without its reporting verb: "Woodward claimed X" hedges nothing itself."""
+    if not verb:
+        return scope
+    return re.sub(rf"\b{re.escape(verb)}\b", " ", scope, count=1, flags=re.IGNORECASE)

@@ -1,0 +1,193 @@
+"""Average-linkage clustering over a sparse graph of scored pairs, with hard conflicts.
+
+A pair score is `weight` x the cosine of two unit vectors plus an extra term known only
+for the graph's edges (the candidate pairs: nearest neighbours, never all pairs; a pair
+that is not a candidate is far apart and gets no extra). The link between two clusters
+is the mean pair score over ALL their item pairs: the cosine part exactly, from each
+cluster's sum of vectors, the extra part from the edges between them. A candidate pair
+whose anchors clash (another date, "ready to speak" vs "spoke") scores `CLASH_SCORE`
+instead. Clusters merge best link first while it reaches the threshold: one loose pair
+cannot chain two claims together, and members that contradict the other cluster pull the
+link down in proportion. Every edge sum is additive, so a merge just adds them.
+
+A merge folds the smaller cluster's edges into the larger's and pushes the merged
+cluster's links afresh; heap entries of clusters that have merged since are skipped.
+
+Deterministic: ties are broken by node index; the cluster with more neighbours keeps its
+index.
+"""
+
+from __future__ import annotations
+
+import heapq
+from collections.abc import Callable, Iterable, Sequence
+
+import numpy as np
+
+CLASH_SCORE = -1.0  # a pair whose anchors disagree: counts as this in the average
+
+
+class AverageLinkage:
+    def __init__(
+        self,
+        vectors: np.ndarray,
+        weight: float,
+        edges: Iterable[tuple[int, int, float, float, bool]],
+        counts: Sequence[int] | None = None,
+        kinds: Sequence[int] | None = None,
+        clash: Callable[[int, int], bool] | None = None,
+        plain: Sequence[bool] = (),
+    ) -> None:
+        """`edges`: (i, j, cosine, extra, clash) for the candidate pairs. With `kinds` and
+        `clash` (which kinds of node clash), clashing pairs are counted over ALL item
+        pairs of two clusters, not just the candidates; two `plain` kinds never clash."""
+        n = len(vectors)
+        self.weight = weight
+        # a node stands for `counts` items (records with this wording): the means are
+        # over items, as if each record were its own node
+        self.size = list(counts) if counts is not None else [1] * n
+        self.sums = np.asarray(vectors, dtype=np.float32) * np.asarray(
+            self.size, dtype=np.float32
+        ).reshape(-1, 1)  # each cluster's sum of vectors
+        self.parent = list(range(n))
+        # root -> {other root: [sum of the pairs' extras, pairs, clashing pairs]}
+        self.adj: list[dict[int, list[float]]] = [{} for _ in range(n)]
+        self.version = [0] * n
+        self.kinds = (
+            [{k: c} for k, c in zip(kinds, self.size, strict=True)] if kinds is not None else None
+        )
+        self._clash = clash
+        self._plain = list(plain)
+        self._clashes: dict[tuple[int, int], bool] = {}
+        for i, j, cos, extra, clashing in edges:
+            items = self.size[i] * self.size[j]
+            if self.kinds is not None:
+                term = 0.0 if clashing else extra  # clashes: counted from the kinds
+            else:  # a clashing pair scores CLASH_SCORE: its extra undoes its cosine part
+                term = CLASH_SCORE - weight * cos if clashing else extra
+            edge = [term * items, 1.0, float(items) if clashing else 0.0]
+            self.adj[i][j] = edge
+            self.adj[j][i] = edge
+
+    def find(self, i: int) -> int:
+        root = i
+        while self.parent[root] != root:
+            root = self.parent[root]
+        while self.parent[i] != root:
+            self.parent[i], i = root, self.parent[i]
+        return root
+
+    def clashes(self, a: int, b: int) -> int:
+        """How many item pairs across two clusters (roots) clash (without kinds: among the
+        candidate pairs)."""
+        if self.kinds is None or self._clash is None:
+            edge = self.adj[a].get(b)
+            return 0 if edge is None else int(edge[2])
+        ka, kb = self.kinds[a], self.kinds[b]
+        if len(ka) == 1 and len(kb) == 1 and ka.keys() == kb.keys():
+            return 0
+        clashes = 0
+        plain = self._plain
+        for x, ca in ka.items():
+            for y, cb in kb.items():
+                if x != y and not (plain and plain[x] and plain[y]):
+                    key = (x, y) if x < y else (y, x)
+                    hit = self._clashes.get(key)
+                    if hit is None:
+                        hit = self._clashes[key] = self._clash(x, y)
+                    if hit:
+                        clashes += ca * cb
+        return clashes
+
+    def link(self, a: int, b: int, edge: list[float] | None = None) -> float | None:
+        """Mean pair score between two clusters (roots); None: no edge between them."""
+        if edge is None:
+            edge = self.adj[a].get(b)
+            if edge is None:
+                return None
+        pairs = self.size[a] * self.size[b]
+        mean = (self.weight * float(self.sums[a] @ self.sums[b]) + edge[0]) / pairs
+        if self.kinds is None:
+            return mean
+        x = self.clashes(a, b)
+        return mean if not x else mean + (CLASH_SCORE - mean) * x / pairs
+
+    def run(self, threshold: float) -> list[tuple[int, int]]:
+        """Merge while the best link reaches `threshold`; returns the merges (roots)."""
+        heap: list[tuple[float, int, int, int, int]] = []
+        for a in range(len(self.adj)):
+            self._push_links(heap, a, threshold, above=a)
+        merges = []
+        while heap:
+            _, a, b, va, vb = heapq.heappop(heap)
+            if self.version[a] != va or self.version[b] != vb:
+                continue  # a side has merged since: its fresh links were pushed then
+            merges.append((a, b))
+            root = self.merge(a, b)
+            self._push_links(heap, root, threshold)
+        return merges
+
+    def _push_links(
+        self,
+        heap: list[tuple[float, int, int, int, int]],
+        root: int,
+        threshold: float,
+        above: int = -1,
+    ) -> None:
+        """Push the links of a merged cluster that reach the threshold: all cosine parts
+        in one product; clashes (which only lower a link) only where the rest reaches it.
+        `above`: only the links to clusters of a higher index (the first pass)."""
+        adj = self.adj[root]
+        if not adj:
+            return
+        others = [c for c in adj if c > above] if above >= 0 else list(adj)
+        if not others:
+            return
+        dots = (self.sums[others] @ self.sums[root]).tolist()
+        size = self.size[root]
+        for c, dot in zip(others, dots, strict=True):
+            pairs = size * self.size[c]
+            score = (self.weight * dot + adj[c][0]) / pairs
+            if score < threshold:
+                continue
+            if self.kinds is not None:
+                x = self.clashes(root, c)
+                if x:
+                    score += (CLASH_SCORE - score) * x / pairs
+                    if score < threshold:
+                        continue
+            lo, hi = (root, c) if root < c else (c, root)
+            heapq.heappush(heap, (-score, lo, hi, self.version[lo], self.version[hi]))
+
+    def merge(self, a: int, b: int) -> int:
+        """Join two clusters (roots); the one with more neighbours stays the root."""
+        if (len(self.adj[a]), b) < (len(self.adj[b]), a):
+            a, b = b, a
+        root, gone = a, b
+        self.parent[gone] = root
+        if self.kinds is not None:
+            kinds = self.kinds[root]
+            for k, c in self.kinds[gone].items():
+                kinds[k] = kinds.get(k, 0) + c
+            self.kinds[gone] = {}
+        self.sums[root] += self.sums[gone]
+        self.size[root] += self.size[gone]
+        big, small = self.adj[root], self.adj[gone]
+        big.pop(gone, None)
+        for c, edge in small.items():
+            if c == root:
+                continue
+            other = self.adj[c]
+            del other[gone]
+            mine = big.get(c)
+            if mine is not None:
+                mine[0] += edge[0]  # shared with other[root]
+                mine[1] += edge[1]
+                mine[2] += edge[2]
+            else:
+                big[c] = edge
+                other[root] = edge
+        self.adj[gone] = {}
+        self.version[root] += 1
+        self.version[gone] = -1
+        return root

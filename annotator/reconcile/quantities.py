@@ -1,0 +1,66 @@
+"""Numbers in claim statements, with what they count: "12 people" -> "12|peopl",
+"$5 million" -> "5000000|$", "6 percent" -> "6|%". Two statements' numbers conflict only
+where both count the same thing and no figure agrees within rounding."""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Callable
+
+_WORD = re.compile(r"[^\W\d_]+(?:['’][^\W\d_]+)?", re.UNICODE)
+
+
+def same_quantities(a: frozenset[str] | None, b: frozenset[str] | None) -> bool:
+    """Numbers conflict only where both count the same thing and no count agrees (within
+    rounding): "cut 500 jobs" / "cut 5,000 jobs"; "a 280-pound catfish" / "a 19-stone
+    catfish", or figures with no unit, do not compare."""
+    if a is None or b is None:
+        return True
+    mine, theirs = _by_unit(a), _by_unit(b)
+    return all(
+        any(abs(x - y) <= ROUNDING * max(abs(x), abs(y)) for x in mine[u] for y in theirs[u])
+        for u in mine.keys() & theirs.keys()
+    )
+
+
+ROUNDING = 0.02  # "111,000 jobs" and "110,000 jobs" are one figure, rounded
+
+
+def _by_unit(quantities: frozenset[str]) -> dict[str, list[float]]:
+    out: dict[str, list[float]] = {}
+    for q in quantities:
+        value, _, unit = q.partition("|")
+        if unit:
+            try:
+                out.setdefault(unit, []).append(float(value))
+            except ValueError:
+                continue
+    return out
+
+
+_SCALE = {"hundred": 100, "thousand": 1000, "k": 1000, "million": 10**6, "m": 10**6,
+          "mn": 10**6, "billion": 10**9, "bn": 10**9, "trillion": 10**12}  # fmt: skip
+_AFTER_NUMBER = re.compile(r"[\s-]*(%|per\s*cent\b)?([^\W\d_]+)?", re.UNICODE)
+
+
+def quantity(value: str, before: str, after: str, stem: Callable[[str], str]) -> str:
+    """ "value|unit": the value times a scale word after it, the unit a currency sign
+    before it or the stem of the word after it ("12 people" -> 12|peopl, "$5 million" ->
+    5000000|$)."""
+    m = _AFTER_NUMBER.match(after)
+    assert m is not None
+    words = after[m.end(1) if m.group(1) else 0 :]
+    nxt = _WORD.findall(words[:40].lower())[:2]
+    amount = float(value)
+    if nxt and nxt[0] in _SCALE:
+        amount *= _SCALE[nxt[0]]
+        nxt = nxt[1:]
+    if before.rstrip()[-1:] in ("$", "£", "€", "¥"):
+        unit = before.rstrip()[-1]
+    elif m.group(1):
+        unit = "%"
+    elif nxt:
+        unit = stem(nxt[0])
+    else:
+        unit = ""
+    return f"{amount:g}|{unit}"
