@@ -25,6 +25,7 @@ from collections.abc import Callable, Iterable, Sequence
 import numpy as np
 
 CLASH_SCORE = -1.0  # a pair whose anchors disagree: counts as this in the average
+COMPACT_MIN = 4096  # heap entries below which stale ones are left to be popped
 
 
 class AverageLinkage:
@@ -46,6 +47,7 @@ class AverageLinkage:
         # a node stands for `counts` items (records with this wording): the means are
         # over items, as if each record were its own node
         self.size = list(counts) if counts is not None else [1] * n
+        self._size = np.asarray(self.size, dtype=np.float64)  # the same, for vector steps
         self.sums = np.asarray(vectors, dtype=np.float32) * np.asarray(
             self.size, dtype=np.float32
         ).reshape(-1, 1)  # each cluster's sum of vectors
@@ -56,6 +58,9 @@ class AverageLinkage:
         self.kinds = (
             [{k: c} for k, c in zip(kinds, self.size, strict=True)] if kinds is not None else None
         )
+        # each cluster's one kind, -1 once it holds several: most clusters hold one, so
+        # most clash counts are one cached lookup, done for many links at once
+        self._single = np.asarray(kinds if kinds is not None else [-1] * n, dtype=np.int64)
         self._clash = clash
         self._plain = list(plain)
         self._clashes: dict[tuple[int, int], bool] = {}
@@ -87,17 +92,41 @@ class AverageLinkage:
         if len(ka) == 1 and len(kb) == 1 and ka.keys() == kb.keys():
             return 0
         clashes = 0
-        plain = self._plain
-        for x, ca in ka.items():
-            for y, cb in kb.items():
-                if x != y and not (plain and plain[x] and plain[y]):
-                    key = (x, y) if x < y else (y, x)
-                    hit = self._clashes.get(key)
-                    if hit is None:
-                        hit = self._clashes[key] = self._clash(x, y)
-                    if hit:
-                        clashes += ca * cb
+        for y, cb in kb.items():
+            clashes += cb * self._clashing_items(ka, y)
         return clashes
+
+    def _kinds_clash(self, x: int, y: int) -> bool:
+        if x == y or (self._plain and self._plain[x] and self._plain[y]):
+            return False
+        key = (x, y) if x < y else (y, x)
+        hit = self._clashes.get(key)
+        if hit is None:
+            assert self._clash is not None
+            hit = self._clashes[key] = self._clash(x, y)
+        return hit
+
+    def _clashing_items(self, ka: dict[int, int], y: int) -> int:
+        """Items of a cluster (its kind counts `ka`) whose kind clashes with kind `y`."""
+        return sum([ca for x, ca in ka.items() if self._kinds_clash(x, y)])
+
+    def _clash_counts(self, root: int, others: np.ndarray) -> np.ndarray:
+        """`clashes(root, c)` for each c of `others`, as floats (exact)."""
+        if self.kinds is None or self._clash is None:
+            return np.array([self.clashes(root, c) for c in others.tolist()], dtype=np.float64)
+        out = np.zeros(len(others), dtype=np.float64)
+        ka = self.kinds[root]
+        ys = self._single[others]
+        for y in set(ys.tolist()):
+            if y < 0:
+                continue
+            items = self._clashing_items(ka, y)
+            if items:
+                sel = ys == y
+                out[sel] = items * self._size[others[sel]]
+        for k in np.flatnonzero(ys < 0).tolist():
+            out[k] = self.clashes(root, int(others[k]))
+        return out
 
     def link(self, a: int, b: int, edge: list[float] | None = None) -> float | None:
         """Mean pair score between two clusters (roots); None: no edge between them."""
@@ -117,47 +146,67 @@ class AverageLinkage:
         heap: list[tuple[float, int, int, int, int]] = []
         for a in range(len(self.adj)):
             self._push_links(heap, a, threshold, above=a)
+        heapq.heapify(heap)
         merges = []
+        version = self.version
+        compact_at = max(COMPACT_MIN, 2 * len(heap))
         while heap:
             _, a, b, va, vb = heapq.heappop(heap)
-            if self.version[a] != va or self.version[b] != vb:
+            if version[a] != va or version[b] != vb:
                 continue  # a side has merged since: its fresh links were pushed then
             merges.append((a, b))
             root = self.merge(a, b)
-            self._push_links(heap, root, threshold)
+            fresh: list[tuple[float, int, int, int, int]] = []
+            self._push_links(fresh, root, threshold)
+            for entry in fresh:
+                heapq.heappush(heap, entry)
+            if len(heap) > compact_at:
+                # most entries are stale by now (a side merged): dropping them all at once
+                # is far cheaper than popping each; the live ones keep their order
+                heap = [e for e in heap if version[e[1]] == e[3] and version[e[2]] == e[4]]
+                heapq.heapify(heap)
+                compact_at = max(COMPACT_MIN, 2 * len(heap))
         return merges
 
     def _push_links(
         self,
-        heap: list[tuple[float, int, int, int, int]],
+        out: list[tuple[float, int, int, int, int]],
         root: int,
         threshold: float,
         above: int = -1,
     ) -> None:
-        """Push the links of a merged cluster that reach the threshold: all cosine parts
-        in one product; clashes (which only lower a link) only where the rest reaches it.
-        `above`: only the links to clusters of a higher index (the first pass)."""
+        """Append the heap entries of a merged cluster's links that reach the threshold:
+        all scores before clashes in one vectorised step; clashes (which only lower a link)
+        only where the rest reaches it. `above`: only the links to clusters of a higher
+        index (the first pass)."""
         adj = self.adj[root]
         if not adj:
             return
         others = [c for c in adj if c > above] if above >= 0 else list(adj)
         if not others:
             return
-        dots = (self.sums[others] @ self.sums[root]).tolist()
+        extras = np.fromiter((adj[c][0] for c in others), dtype=np.float64, count=len(others))
+        dots = (self.sums[others] @ self.sums[root]).astype(np.float64)
         size = self.size[root]
-        for c, dot in zip(others, dots, strict=True):
-            pairs = size * self.size[c]
-            score = (self.weight * dot + adj[c][0]) / pairs
-            if score < threshold:
-                continue
-            if self.kinds is not None:
-                x = self.clashes(root, c)
-                if x:
-                    score += (CLASH_SCORE - score) * x / pairs
-                    if score < threshold:
-                        continue
+        pairs = self._size[others] * float(size)  # exact: item counts are far below 2**53
+        scores = (self.weight * dots + extras) / pairs
+        reach = np.flatnonzero(scores >= threshold)
+        if not len(reach):
+            return
+        near = np.asarray(others, dtype=np.int64)[reach]
+        scores = scores[reach]
+        if self.kinds is not None:
+            x = self._clash_counts(root, near)
+            hit = x > 0
+            if hit.any():
+                # a clashing item pair counts as CLASH_SCORE instead of its share of the mean
+                scores[hit] += (CLASH_SCORE - scores[hit]) * x[hit] / pairs[reach][hit]
+                keep = ~hit | (scores >= threshold)
+                near, scores = near[keep], scores[keep]
+        version = self.version
+        for c, score in zip(near.tolist(), scores.tolist(), strict=True):
             lo, hi = (root, c) if root < c else (c, root)
-            heapq.heappush(heap, (-score, lo, hi, self.version[lo], self.version[hi]))
+            out.append((-score, lo, hi, version[lo], version[hi]))
 
     def merge(self, a: int, b: int) -> int:
         """Join two clusters (roots); the one with more neighbours stays the root."""
@@ -170,8 +219,11 @@ class AverageLinkage:
             for k, c in self.kinds[gone].items():
                 kinds[k] = kinds.get(k, 0) + c
             self.kinds[gone] = {}
+            if self._single[root] != self._single[gone]:
+                self._single[root] = -1
         self.sums[root] += self.sums[gone]
         self.size[root] += self.size[gone]
+        self._size[root] = self.size[root]
         big, small = self.adj[root], self.adj[gone]
         big.pop(gone, None)
         for c, edge in small.items():
