@@ -117,6 +117,9 @@ class AverageLinkage:
         out = np.zeros(len(others), dtype=np.float64)
         ka = self.kinds[root]
         ys = self._single[others]
+        x = int(self._single[root])
+        if x >= 0 and bool((ys == x).all()):
+            return out  # all of one kind: nothing clashes
         for y in set(ys.tolist()):
             if y < 0:
                 continue
