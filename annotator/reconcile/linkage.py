@@ -25,6 +25,7 @@ from collections.abc import Callable, Iterable, Sequence
 import numpy as np
 
 CLASH_SCORE = -1.0  # a pair whose anchors disagree: counts as this in the average
+_CHUNK = 65536  # edges per vectorised step of the first pass
 COMPACT_MIN = 4096  # heap entries below which stale ones are left to be popped
 
 
@@ -146,9 +147,7 @@ class AverageLinkage:
 
     def run(self, threshold: float) -> list[tuple[int, int]]:
         """Merge while the best link reaches `threshold`; returns the merges (roots)."""
-        heap: list[tuple[float, int, int, int, int]] = []
-        for a in range(len(self.adj)):
-            self._push_links(heap, a, threshold, above=a)
+        heap = self._first_links(threshold)
         heapq.heapify(heap)
         merges = []
         version = self.version
@@ -170,6 +169,64 @@ class AverageLinkage:
                 heapq.heapify(heap)
                 compact_at = max(COMPACT_MIN, 2 * len(heap))
         return merges
+
+    def _first_links(self, threshold: float) -> list[tuple[float, int, int, int, int]]:
+        """The heap entries of all links between the nodes that reach the threshold, in
+        vectorised steps over all edges (each node is its own cluster yet)."""
+        lo: list[int] = []
+        hi: list[int] = []
+        terms: list[float] = []
+        for a, adj in enumerate(self.adj):
+            for c, edge in adj.items():
+                if c > a:
+                    lo.append(a)
+                    hi.append(c)
+                    terms.append(edge[0])
+        if not lo:
+            return []
+        left, right = np.asarray(lo, dtype=np.int64), np.asarray(hi, dtype=np.int64)
+        dots = np.empty(len(left), dtype=np.float64)
+        for start in range(0, len(left), _CHUNK):  # no (edges x dim) matrix
+            rows, cols = left[start : start + _CHUNK], right[start : start + _CHUNK]
+            dots[start : start + len(rows)] = np.einsum(
+                "ij,ij->i", self.sums[rows], self.sums[cols]
+            )
+        pairs = self._size[left] * self._size[right]
+        scores = (self.weight * dots + np.asarray(terms, dtype=np.float64)) / pairs
+        reach = np.flatnonzero(scores >= threshold)
+        if not len(reach):
+            return []
+        left, right, scores, pairs = left[reach], right[reach], scores[reach], pairs[reach]
+        if self.kinds is not None:
+            if self._clash is None:
+                pairs_ab = zip(left.tolist(), right.tolist(), strict=True)
+                x = np.array([self.clashes(a, b) for a, b in pairs_ab], dtype=np.float64)
+            else:  # one kind per node: a pair's items all clash or none does
+                x = self._kind_pairs_clash(self._single[left], self._single[right]) * pairs
+            hit = x > 0
+            if hit.any():
+                scores[hit] += (CLASH_SCORE - scores[hit]) * x[hit] / pairs[hit]
+                keep = ~hit | (scores >= threshold)
+                left, right, scores = left[keep], right[keep], scores[keep]
+        version = self.version
+        return [
+            (-score, a, b, version[a], version[b])
+            for a, b, score in zip(left.tolist(), right.tolist(), scores.tolist(), strict=True)
+        ]
+
+    def _kind_pairs_clash(self, xs: np.ndarray, ys: np.ndarray) -> np.ndarray:
+        """1.0 where kinds xs[k] and ys[k] clash, else 0.0 (each distinct pair asked once)."""
+        codes = xs * (int(max(xs.max(initial=0), ys.max(initial=0))) + 1) + ys
+        order = np.argsort(codes, kind="stable")
+        ordered = codes[order]
+        first = np.flatnonzero(np.concatenate(([True], ordered[1:] != ordered[:-1])))
+        flags = np.array(
+            [self._kinds_clash(int(xs[order[k]]), int(ys[order[k]])) for k in first.tolist()],
+            dtype=np.float64,
+        )
+        out = np.empty(len(codes), dtype=np.float64)
+        out[order] = np.repeat(flags, np.diff(np.append(first, len(codes))))
+        return out
 
     def _push_links(
         self,
