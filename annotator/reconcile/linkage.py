@@ -11,7 +11,9 @@ cannot chain two claims together, and members that contradict the other cluster 
 link down in proportion. Every edge sum is additive, so a merge just adds them.
 
 A merge folds the smaller cluster's edges into the larger's and pushes the merged
-cluster's links afresh; heap entries of clusters that have merged since are skipped.
+cluster's links afresh; heap entries of clusters that have merged since are skipped, and
+dropped in bulk whenever the heap has doubled. Scores and clash counts are computed for
+all of a cluster's links at once (numpy), and for all edges at once in the first pass.
 
 Deterministic: ties are broken by node index; the cluster with more neighbours keeps its
 index.
