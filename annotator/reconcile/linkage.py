@@ -123,15 +123,21 @@ class AverageLinkage:
         x = int(self._single[root])
         if x >= 0 and bool((ys == x).all()):
             return out  # all of one kind: nothing clashes
+        memo: dict[int, int] = {}  # kind -> items of root that clash with it
         for y in set(ys.tolist()):
             if y < 0:
                 continue
-            items = self._clashing_items(ka, y)
+            items = memo[y] = self._clashing_items(ka, y)
             if items:
                 sel = ys == y
                 out[sel] = items * self._size[others[sel]]
-        for k in np.flatnonzero(ys < 0).tolist():
-            out[k] = self.clashes(root, int(others[k]))
+        for k in np.flatnonzero(ys < 0).tolist():  # several kinds: each kind once per root
+            total = 0
+            for y, cb in self.kinds[int(others[k])].items():
+                if y not in memo:
+                    memo[y] = self._clashing_items(ka, y)
+                total += cb * memo[y]
+            out[k] = total
         return out
 
     def link(self, a: int, b: int, edge: list[float] | None = None) -> float | None:
