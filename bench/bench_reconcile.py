@@ -18,6 +18,7 @@ counted over all item pairs (see annotator/reconcile/clustering.py).
 from __future__ import annotations
 
 import argparse
+import hashlib
 import random
 import resource
 import subprocess
@@ -259,6 +260,8 @@ def run_one(n_claims: int) -> None:
         folder.mkdir()
         generate(folder, n_claims)
         size_mb = sum(p.stat().st_size for p in folder.iterdir()) / 1e6
+        usage = resource.getrusage(resource.RUSAGE_SELF)
+        cpu0 = usage.ru_utime + usage.ru_stime
         t0 = time.perf_counter()
         records = load_article_records(folder)
         t1 = time.perf_counter()
@@ -266,12 +269,15 @@ def run_one(n_claims: int) -> None:
         t2 = time.perf_counter()
         write_event_summary(summary, Path(tmp) / "event.yaml")
         t3 = time.perf_counter()
-    peak_mb = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+        digest = hashlib.sha256((Path(tmp) / "event.yaml").read_bytes()).hexdigest()[:12]
+    usage = resource.getrusage(resource.RUSAGE_SELF)
+    cpu = usage.ru_utime + usage.ru_stime - cpu0
     print(
         f"{n_claims:>7} claims {len(records):>5} files {size_mb:6.1f} MB | load {t1 - t0:6.2f} s"
         f" reconcile {t2 - t1:6.2f} s write {t3 - t2:6.2f} s total {t3 - t0:6.2f} s"
-        f" | peak RSS {peak_mb:7.0f} MB | {len(summary.claims)} claims,"
-        f" {len(summary.entities)} entities",
+        f" (CPU {cpu:6.1f} s) | peak RSS {usage.ru_maxrss / 1024:7.0f} MB"
+        f" | {len(summary.claims)} claims, {len(summary.entities)} entities,"
+        f" event.yaml sha256 {digest}",
         flush=True,
     )
 

@@ -67,7 +67,17 @@ def test_prepare_submit_status_collect_run_equals_a_live_run(
     articles_dir: Path, tmp_path: Path, batch_server: FakeBatchServer
 ) -> None:
     live_out, batch_out = tmp_path / "live", tmp_path / "batch"
-    ok(annotate("run", str(articles_dir), "--out", str(live_out), *endpoint(batch_server), *NO_JUDGE, "-q"))
+    ok(
+        annotate(
+            "run",
+            str(articles_dir),
+            "--out",
+            str(live_out),
+            *endpoint(batch_server),
+            *NO_JUDGE,
+            "-q",
+        )
+    )
     live_calls = len(batch_server.chat_requests())
     requotes = len(batch_server.chat_requests("QuoteFixes"))
     assert live_calls == 5 + requotes and requotes > 0
@@ -101,7 +111,17 @@ def test_prepare_submit_status_collect_run_equals_a_live_run(
     assert len(batch_server.chat_requests()) == live_calls + requotes
 
     before = len(batch_server.chat_requests())
-    ok(annotate("run", str(articles_dir), "--out", str(batch_out), *endpoint(batch_server), *NO_JUDGE, "-q"))
+    ok(
+        annotate(
+            "run",
+            str(articles_dir),
+            "--out",
+            str(batch_out),
+            *endpoint(batch_server),
+            *NO_JUDGE,
+            "-q",
+        )
+    )
     assert len(batch_server.chat_requests()) == before  # zero live calls
     assert run_files(run_dir) == run_files(live_out / "data")
     manifest = load_yaml((run_dir / "manifest.yaml").read_text("utf-8"))
@@ -149,7 +169,11 @@ def test_killed_collect_can_be_run_again(
     said = ok(annotate("batch", "collect", str(run_dir)))  # idempotent
     assert "0 articles collected, 5 already cached" in said
     before = len(batch_server.chat_requests())
-    ok(annotate("run", str(articles_dir), "--out", str(out), *endpoint(batch_server), *NO_JUDGE, "-q"))
+    ok(
+        annotate(
+            "run", str(articles_dir), "--out", str(out), *endpoint(batch_server), *NO_JUDGE, "-q"
+        )
+    )
     assert len(batch_server.chat_requests()) == before
 
 

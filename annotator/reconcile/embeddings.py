@@ -85,16 +85,24 @@ class BundledEmbedder:
                 list(texts[start : start + _BATCH]), add_special_tokens=False
             )
             ids = [[i for i, m in zip(e.ids, e.attention_mask, strict=True) if m] for e in encoded]
-            counts = np.array([len(x) for x in ids])
+            counts = np.array([len(x) for x in ids], dtype=np.int64)
             flat = np.clip(np.fromiter((i for x in ids for i in x), dtype=np.int64), 0, None)
             if not flat.size:
                 continue
-            # each text's mean token vector, summed on its own (np.add.reduceat): the vector
-            # of a statement does not depend on the batch it came in
-            offsets = np.concatenate(([0], np.cumsum(counts)[:-1]))
+            flat = np.minimum(flat, len(table) - 1)
+            # each text's token vectors summed left to right, position by position for the
+            # whole batch (one gather and one add per position, not one per text): the
+            # vector of a statement does not depend on the batch it came in
+            rows = np.repeat(np.arange(len(ids)), counts)
+            position = np.arange(len(flat)) - np.repeat(np.cumsum(counts) - counts, counts)
+            order = np.argsort(position, kind="stable")  # by position, then by text
+            bounds = np.searchsorted(position[order], np.arange(int(counts.max()) + 1))
+            sums = np.zeros((len(ids), table.shape[1]), dtype=np.float32)
+            for p in range(len(bounds) - 1):
+                at = order[bounds[p] : bounds[p + 1]]
+                sums[rows[at]] += table[flat[at]]
             nonempty = counts > 0
-            sums = np.add.reduceat(table[np.minimum(flat, len(table) - 1)], offsets[nonempty])
-            out[start + np.flatnonzero(nonempty)] = sums / counts[nonempty, None]
+            out[start + np.flatnonzero(nonempty)] = sums[nonempty] / counts[nonempty, None]
         return normalise(out)
 
 

@@ -36,7 +36,10 @@ def nearest_pairs(vectors: np.ndarray, k: int, floor: float) -> np.ndarray:
         rows, cols = _ivf(vectors, k, floor)
     lo, hi = np.minimum(rows, cols), np.maximum(rows, cols)
     keep = lo != hi
-    codes = np.unique(lo[keep].astype(np.int64) * n + hi[keep])
+    codes = np.sort(lo[keep].astype(np.int64) * n + hi[keep])
+    # each pair once (np.unique does the same, several times slower on numpy 2)
+    if len(codes) > 1:
+        codes = codes[np.concatenate(([True], codes[1:] != codes[:-1]))]
     return np.stack(np.divmod(codes, n), axis=1)
 
 
@@ -70,8 +73,13 @@ def _kmeans(vectors: np.ndarray, groups: int) -> np.ndarray:
     centroids = sample[np.linspace(0, len(sample) - 1, groups).astype(np.int64)].copy()
     for _ in range(KMEANS_ROUNDS):
         assign = _assign(sample, centroids, 1)[:, 0]
+        order = np.argsort(assign, kind="stable")
+        bounds = np.searchsorted(assign[order], np.arange(groups + 1))
+        members = sample[order]
         sums = np.zeros_like(centroids)
-        np.add.at(sums, assign, sample)
+        for g in np.flatnonzero(bounds[1:] > bounds[:-1]).tolist():
+            # row by row in sample order, as np.add.at would add them, only faster
+            sums[g] = np.add.reduce(members[bounds[g] : bounds[g + 1]], axis=0)
         counts = np.bincount(assign, minlength=groups)
         filled = counts > 0
         centroids[filled] = sums[filled] / counts[filled, None]
@@ -84,6 +92,9 @@ def _assign(vectors: np.ndarray, centroids: np.ndarray, probes: int) -> np.ndarr
     out = np.empty((len(vectors), probes), dtype=np.int64)
     for start in range(0, len(vectors), 8 * BLOCK):
         sims = vectors[start : start + 8 * BLOCK] @ centroids.T
+        if probes == 1:  # the nearest only (k-means rounds): ties to the lower index
+            out[start : start + len(sims), 0] = sims.argmax(axis=1)
+            continue
         top = np.argpartition(-sims, probes - 1, axis=1)[:, :probes]
         order = np.argsort(-np.take_along_axis(sims, top, axis=1), axis=1, kind="stable")
         out[start : start + len(sims)] = np.take_along_axis(top, order, axis=1)
