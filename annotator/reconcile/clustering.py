@@ -51,8 +51,8 @@ from annotator.reconcile.judged_pairs import PairJudge, adjudicate, is_uncertain
 from annotator.reconcile.linkage import AverageLinkage
 from annotator.reconcile.names import fold
 from annotator.reconcile.neighbours import nearest_pairs
-from annotator.reconcile.words import stem
 from annotator.reconcile.overlaps import WordIncidence
+from annotator.reconcile.words import stem
 
 __all__ = [
     "ClusterScorer",
