@@ -63,6 +63,8 @@ def test_sigint_keeps_ownership_and_earlier_rows(articles_dir: Path, tmp_path: P
             stdout=subprocess.DEVNULL,
             stderr=subprocess.PIPE,
             text=True,
+            # a test started as a background job inherits SIGINT ignored: restore it
+            preexec_fn=lambda: signal.signal(signal.SIGINT, signal.SIG_DFL),
         )
         deadline = time.monotonic() + 60
         while time.monotonic() < deadline:
