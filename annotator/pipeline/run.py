@@ -130,6 +130,17 @@ async def run_pipeline(opts: RunOptions, progress: ProgressSink | None = None) -
         backend.io = io
     records: dict[str, ArticleAnnotation] = {}
     interrupted = False
+
+    def save_manifest(run: dict[str, Any], earlier: list[dict[str, Any]] | None = None) -> None:
+        write_manifest(
+            plan.manifest_path,
+            run=run,
+            statuses=result.statuses,
+            input_errors=result.input_errors,
+            skipped=result.skipped,
+            earlier=earlier,
+        )
+
     try:
         await annotate_all(
             plan, backend, outputs, opts, progress or NoProgress(), result, records, io
@@ -141,14 +152,7 @@ async def run_pipeline(opts: RunOptions, progress: ProgressSink | None = None) -
         io.shutdown(wait=True)
         result.articles_written = plan.articles_dir.is_dir()
         run = run_info(opts, backend, started, interrupted=interrupted)
-        write_manifest(
-            plan.manifest_path,
-            run=run,
-            statuses=result.statuses,
-            input_errors=result.input_errors,
-            skipped=result.skipped,
-            earlier=previous.rows if interrupted else None,
-        )
+        save_manifest(run, previous.rows if interrupted else None)
     if interrupted:
         raise RunInterrupted(_interrupted_line(plan, result))
     helpers = _adjudication_helpers(opts, backend)
@@ -158,24 +162,11 @@ async def run_pipeline(opts: RunOptions, progress: ProgressSink | None = None) -
         try:
             result.summary = await _write_event_outputs_with(plan, records, helpers)
         except (asyncio.CancelledError, KeyboardInterrupt):
-            write_manifest(
-                plan.manifest_path,
-                run={**run, "interrupted": True},
-                statuses=result.statuses,
-                input_errors=result.input_errors,
-                skipped=result.skipped,
-            )
+            save_manifest({**run, "interrupted": True})
             raise RunInterrupted(_interrupted_line(plan, result)) from None
-    if helpers is not None:  # what adjudication did goes to the manifest too
-        run["reconcile"] = helpers.describe()
+        run["reconcile"] = helpers.describe()  # what adjudication did goes to the manifest too
         result.reconcile_note = helpers.summary_line()
-        write_manifest(
-            plan.manifest_path,
-            run=run,
-            statuses=result.statuses,
-            input_errors=result.input_errors,
-            skipped=result.skipped,
-        )
+        save_manifest(run)
     result.notices.extend(backend.notices)
     return result
 
