@@ -74,3 +74,13 @@ def test_the_call_is_one_disputed_claim(summary: EventSummary) -> None:
     assert call.status == "disputed"
     for article, claim in ((A0, "c5"), (A0, "c6"), (A4, "c1"), (A4, "c3"), (A4, "c6")):
         assert claim_of(summary, article, claim).id == call.id
+
+
+def test_claims_that_share_only_the_protagonists_stay_apart(summary: EventSummary) -> None:
+    """What the call discussed is not TASS's "have not spoken since July 2020" (004 has no
+    date: it reports the folder's event), and Tikhiy's "Ukraine could have endorsed or
+    opposed the call" is not Zelensky's "a just fast resolution means losses for Ukraine"
+    (they share only "Ukraine")."""
+    assert claim_of(summary, A4, "c5").id != claim_of(summary, A4, "c9").id
+    assert claim_of(summary, A1, "c7").id != claim_of(summary, A1, "c12").id
+    assert claim_of(summary, A1, "c7").status == "denied"

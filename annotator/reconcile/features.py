@@ -49,6 +49,13 @@ class StatementFeatures:
     # across "and": "Trump and Putin spoke with Zelensky" -> (^, trump), (^, putin),
     # (with, zelensky). Two statements that fill one slot with different people differ.
     slots: frozenset[tuple[str, str]] = frozenset()
+    # the content words of each name ("Russian President Vladimir Putin" -> russian,
+    # vladimir, putin): who is named, for telling people apart; two names are one if
+    # any of their words are ("Vladimir Putin" / "Putin")
+    runs: frozenset[tuple[str, ...]] = frozenset()
+    # (initials, head) of each name of two or more words: "Hewlett-Packard" -> (hp,
+    # packard), "European Union" -> (eu, union): an acronym names the same
+    initials: frozenset[tuple[str, str]] = frozenset()
 
 
 def _is_title_case(cased: list[str]) -> bool:
@@ -64,7 +71,8 @@ def statement_features(text: str) -> StatementFeatures:
     plain = plain.replace("n't", " not").replace("N'T", " NOT").replace("’ll", " ll")
     plain = plain.replace("'ll", " ll")
     words: set[str] = set()
-    cased_words = WORD.findall(plain)
+    spans = list(WORD.finditer(plain))
+    cased_words = [m.group() for m in spans]
     raw = [w.lower() for w in cased_words]
     titled = _is_title_case(cased_words)
     names: set[str] = set()
@@ -107,6 +115,8 @@ def statement_features(text: str) -> StatementFeatures:
         names=frozenset(names),
         lead=lead,
         slots=frozenset() if titled else _slots(cased_words, raw),
+        runs=frozenset() if titled else _name_runs(spans, raw),
+        initials=_initials(spans, raw),
     )
 
 
@@ -125,6 +135,54 @@ def in_article_year(f: StatementFeatures, year: int) -> StatementFeatures:
 
 
 _COORDINATION = frozenset(split_words("and or nor"))
+# words between a name and the word that gives it its role: "with the Kremlin" -> with
+_DETERMINERS = frozenset(split_words("the a an this that these those its their his her our"))
+
+
+def _runs(spans: list[re.Match[str]], raw: list[str], joiners: str) -> list[list[int]]:
+    """Runs of capitalised content words (indices), consecutive with only whitespace or
+    one of `joiners` between them; a capitalised title inside a run belongs to it."""
+    runs: list[list[int]] = []
+    current: list[int] = []
+    for i, m in enumerate(spans):
+        cased = m.group()
+        kind = word_class(raw[i])[0]
+        titled = cased[0].isupper() and stem(raw[i]) in TITLE_STEMS
+        joined = bool(current) and (
+            m.string[spans[i - 1].end() : m.start()].strip() in ("", *joiners)
+        )
+        if cased[0].isupper() and (kind == CONTENT or titled):
+            if not joined and current:
+                runs.append(current)
+                current = []
+            current.append(i)
+        elif current:
+            runs.append(current)
+            current = []
+    if current:
+        runs.append(current)
+    return runs
+
+
+def _name_runs(spans: list[re.Match[str]], raw: list[str]) -> frozenset[tuple[str, ...]]:
+    """The content words of each name (split at hyphens: "the Trump-Putin call" names
+    two people)."""
+    out: set[tuple[str, ...]] = set()
+    for run in _runs(spans, raw, ""):
+        content = tuple(raw[i] for i in run if word_class(raw[i])[0] == CONTENT)
+        if content:
+            out.add(content)
+    return frozenset(out)
+
+
+def _initials(spans: list[re.Match[str]], raw: list[str]) -> frozenset[tuple[str, str]]:
+    out: set[tuple[str, str]] = set()
+    for run in _runs(spans, raw, "-"):
+        content = [i for i in run if word_class(raw[i])[0] == CONTENT]
+        if len(content) >= 2:
+            letters = "".join(raw[i][0] for i in content)
+            out.update((letters, raw[i]) for i in content)
+    return frozenset(out)
 
 
 def _slots(cased: list[str], raw: list[str]) -> frozenset[tuple[str, str]]:
@@ -134,7 +192,10 @@ def _slots(cased: list[str], raw: list[str]) -> frozenset[tuple[str, str]]:
         kind = word_class(w)[0]
         if c[0].isupper() and kind == CONTENT:
             if not in_group and i and raw[i - 1] not in _COORDINATION:
-                slot = stem(raw[i - 1])
+                k = i - 1
+                while k >= 0 and raw[k] in _DETERMINERS:
+                    k -= 1
+                slot = stem(raw[k]) if k >= 0 else "^"
             in_group = True
             out.add((slot, w))
         elif in_group and (w in _COORDINATION or c[0].isupper() or stem(w) in TITLE_STEMS):

@@ -111,6 +111,16 @@ def paused_gc() -> Iterator[None]:
             gc.enable()
 
 
+def _news_dates(items: Sequence[_Item]) -> list[str | None]:
+    """Each statement's article date; an undated article of the folder takes the event's
+    year, the one most of the dated articles were published in (ties: the earliest): the
+    folder reports one event, so an undated "they spoke" refers to it too."""
+    dates = {it.record.article.id: it.record.article.published for it in items}
+    years = Counter(d[:4] for d in dates.values() if d and len(d) >= 4 and d[:4].isdigit())
+    event_year = min(years, key=lambda y: (-years[y], y)) if years else None
+    return [it.record.article.published or event_year for it in items]
+
+
 def _reconcile(
     records: Sequence[ArticleAnnotation], judge: PairJudge | None, embedder: Embedder | None
 ) -> EventSummary:
@@ -129,7 +139,7 @@ def _reconcile(
         statements,
         judge=judge,
         embedder=embedder,
-        published=[it.record.article.published for it in items],
+        published=_news_dates(items),
     )
     drafts = [
         _consolidate(
