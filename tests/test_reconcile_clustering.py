@@ -273,3 +273,15 @@ def test_other_event_fixture_records() -> None:
     precision, recall, f1 = _score(OTHER_EVENT)
     print(f"B-cubed precision {precision:.3f} recall {recall:.3f} F1 {f1:.3f}")
     assert f1 >= 0.95  # measured: precision 1.0, recall 0.958, F1 0.979
+
+
+def test_water_fixture_records() -> None:
+    """A third event (a fictional water contamination), written before it was measured
+    (F1 0.897 then): paraphrases, an acronym ("DEQ" / "Department of Environmental
+    Quality"), an undated article, and near misses in a number written as a word ("Twelve"
+    hospitalised / "Forty" ill), in mood (will be lifted) and in a year."""
+    precision, recall, f1 = _score(OTHER_EVENT.parent / "records_water")
+    print(f"B-cubed precision {precision:.3f} recall {recall:.3f} F1 {f1:.3f}")
+    # measured: precision 0.949, recall 1.0, F1 0.974; left: two causes of the
+    # contamination (a broken main / heavy rain) read as one claim
+    assert f1 >= 0.95

@@ -95,3 +95,33 @@ def test_an_undated_article_of_the_folder_reports_the_event_of_its_year() -> Non
     claim_of = {(p.article, p.claim): c.id for c in summary.claims for p in c.provenance}
     assert claim_of["d", "c1"] == claim_of["a", "c1"]
     assert claim_of["d", "c1"] != claim_of["d", "c2"]
+
+
+@pytest.mark.parametrize(
+    ("text", "numbers"),
+    [
+        ("Forty people reported stomach illness", {"40|peopl"}),
+        ("Forty-two people were hurt in the crash", {"42|peopl"}),
+        ("Ninety-one percent of members voted to strike", {"91|%"}),
+        ("Seventy thousand jobs were cut", {"70000|job"}),
+        ("Twelve people were treated in hospital", {"12|peopl"}),
+    ],
+)
+def test_numbers_written_as_words(text: str, numbers: set[str]) -> None:
+    assert statement_features(text).anchors.numbers == numbers
+
+
+def test_a_number_word_tells_two_counts_apart() -> None:
+    f = statement_features("Twelve people were treated for stomach illness")
+    g = statement_features("Forty people were treated for stomach illness")
+    assert not f.anchors.compatible(g.anchors)
+
+
+def test_initials_skip_the_small_words_of_a_name() -> None:
+    s = scorer(
+        [
+            "The DEQ opened an investigation into the water utility",
+            "The Department of Environmental Quality launched a probe into the utility",
+        ]
+    )
+    assert s.same_name("deq", "department") and not s.names_clash(0, 1)

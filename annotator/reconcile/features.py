@@ -24,7 +24,9 @@ from annotator.reconcile.mood import IRREALIS, main_clause_negated, mood, open_r
 from annotator.reconcile.quantities import quantity
 from annotator.reconcile.words import (
     CONTENT,
+    DIGIT_WORDS,
     NUMBER,
+    TENS,
     TITLE_STEMS,
     WORD,
     split_words,
@@ -78,6 +80,8 @@ def statement_features(text: str) -> StatementFeatures:
     names: set[str] = set()
     lead = None
     for i, cased in enumerate(cased_words):
+        if i and raw[i] in DIGIT_WORDS and raw[i - 1] in TENS and _hyphenated(spans, i - 1):
+            continue  # the "two" of "forty-two"
         kind, value = word_class(raw[i])
         if kind == CONTENT:
             words.add(value)
@@ -87,7 +91,11 @@ def statement_features(text: str) -> StatementFeatures:
                 else:
                     names.add(raw[i])
         elif kind == NUMBER:
-            found.numbers.add(quantity(value, "", " ".join(cased_words[i + 1 : i + 3]), stem))
+            after = cased_words[i + 1 : i + 3]
+            if raw[i] in TENS and after and _hyphenated(spans, i) and raw[i + 1] in DIGIT_WORDS:
+                value = str(TENS[raw[i]] + DIGIT_WORDS[raw[i + 1]])  # "forty-two"
+                after = cased_words[i + 2 : i + 4]
+            found.numbers.add(quantity(value, "", " ".join(after), stem))
     # anchor values count in the similarity too: a date or number only one side states
     # makes two statements less alike without forbidding the match
     words.update(f"#{y}" for y in found.years)
@@ -120,6 +128,11 @@ def statement_features(text: str) -> StatementFeatures:
     )
 
 
+def _hyphenated(spans: list[re.Match[str]], i: int) -> bool:
+    """Word i and the next are joined by a hyphen ("forty-two")."""
+    return i + 1 < len(spans) and spans[i].string[spans[i].end() : spans[i + 1].start()] == "-"
+
+
 def in_article_year(f: StatementFeatures, year: int) -> StatementFeatures:
     """The statement read in an article of `year`: "last year" is year - 1, and an undated
     past event ("they spoke") is the one the article reports, near its publication."""
@@ -135,30 +148,40 @@ def in_article_year(f: StatementFeatures, year: int) -> StatementFeatures:
 
 
 _COORDINATION = frozenset(split_words("and or nor"))
+# lower-case words inside a name, which its initials skip ("Department of Health", DoH)
+_CONNECTORS = frozenset(split_words("of for and on the"))
 # words between a name and the word that gives it its role: "with the Kremlin" -> with
 _DETERMINERS = frozenset(split_words("the a an this that these those its their his her our"))
 
 
-def _runs(spans: list[re.Match[str]], raw: list[str], joiners: str) -> list[list[int]]:
+def _runs(
+    spans: list[re.Match[str]],
+    raw: list[str],
+    joiners: str,
+    connectors: frozenset[str] = frozenset(),
+) -> list[list[int]]:
     """Runs of capitalised content words (indices), consecutive with only whitespace or
-    one of `joiners` between them; a capitalised title inside a run belongs to it."""
+    one of `joiners` between them, or one of `connectors` ("Department of Health"); a
+    capitalised title inside a run belongs to it."""
     runs: list[list[int]] = []
     current: list[int] = []
+    bridged = False  # a connector since the run's last word
     for i, m in enumerate(spans):
         cased = m.group()
         kind = word_class(raw[i])[0]
         titled = cased[0].isupper() and stem(raw[i]) in TITLE_STEMS
-        joined = bool(current) and (
-            m.string[spans[i - 1].end() : m.start()].strip() in ("", *joiners)
-        )
         if cased[0].isupper() and (kind == CONTENT or titled):
-            if not joined and current:
+            gap = m.string[spans[i - 1].end() : m.start()].strip() if i else ""
+            if current and not bridged and gap not in ("", *joiners):
                 runs.append(current)
                 current = []
             current.append(i)
+            bridged = False
+        elif current and not bridged and raw[i] in connectors:
+            bridged = True
         elif current:
             runs.append(current)
-            current = []
+            current, bridged = [], False
     if current:
         runs.append(current)
     return runs
@@ -177,7 +200,7 @@ def _name_runs(spans: list[re.Match[str]], raw: list[str]) -> frozenset[tuple[st
 
 def _initials(spans: list[re.Match[str]], raw: list[str]) -> frozenset[tuple[str, str]]:
     out: set[tuple[str, str]] = set()
-    for run in _runs(spans, raw, "-"):
+    for run in _runs(spans, raw, "-", _CONNECTORS):
         content = [i for i in run if word_class(raw[i])[0] == CONTENT]
         if len(content) >= 2:
             letters = "".join(raw[i][0] for i in content)

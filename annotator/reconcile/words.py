@@ -17,13 +17,25 @@ def split_words(text: str) -> list[str]:
     return text.split()
 
 
-NUMBER_WORDS = {
-    w: str(i)
-    for i, w in enumerate(
-        split_words("zero one two three four five six seven eight nine ten eleven twelve")
-    )
-    if i >= 2  # "one" is mostly a pronoun ("one of the sources")
-} | {"dozen": "12"}  # scale words ("million") belong to the number before them
+_UNITS = split_words(
+    """zero one two three four five six seven eight nine ten eleven twelve thirteen fourteen
+    fifteen sixteen seventeen eighteen nineteen"""
+)
+TENS = {
+    w: 10 * i
+    for i, w in enumerate(split_words("twenty thirty forty fifty sixty seventy eighty ninety"), 2)
+}
+NUMBER_WORDS = (
+    {
+        w: str(i)
+        for i, w in enumerate(_UNITS)
+        if i >= 2  # "one" is mostly a pronoun ("one of the sources")
+    }
+    | {w: str(n) for w, n in TENS.items()}
+    | {"dozen": "12"}
+)
+# scale words ("million") belong to the number before them; "forty-two": see `features`
+DIGIT_WORDS = {w: i for i, w in enumerate(_UNITS[1:10], 1)}
 NEGATIONS = frozenset({"not", "no", "never", "neither", "nor", "none", "nobody", "nothing"})
 WORD = re.compile(r"[^\W\d_]+(?:['’][^\W\d_]+)?", re.UNICODE)
 
