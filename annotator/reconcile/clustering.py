@@ -188,7 +188,13 @@ class ClusterScorer:
                         break
         return min(1.0, 2.0 * total / denom)
 
-    def shares_only_names(self, i: int, j: int) -> bool:
+    def shares_only_names(self, i: int, j: int, shared: float | None = None) -> bool:
+        """`shared`: the weight of the words both contain, if known."""
+        if shared is not None:
+            if not shared:
+                return True
+            if not self.name_words[i] and not self.name_words[j]:
+                return False
         common = self.feats[i].words & self.feats[j].words
         return not common or common <= self.name_words[i] | self.name_words[j]
 
@@ -222,11 +228,16 @@ class ClusterScorer:
         self, mine: frozenset[tuple[str, ...]], theirs: frozenset[tuple[str, ...]]
     ) -> bool:
         def one(x: tuple[str, ...], y: tuple[str, ...]) -> bool:
-            return any(a == b or self.same_name(a, b) for a in x for b in y)
+            return any(self.same_name(a, b) for a in x for b in y)
 
-        if all(any(one(x, y) for y in theirs) for x in mine - theirs):
-            return False
-        return any(not any(one(y, x) for x in mine) for y in theirs - mine)
+        def unmatched(ours: frozenset[tuple[str, ...]], other: frozenset[tuple[str, ...]]) -> bool:
+            words = {w for y in other for w in y}  # most names match word for word
+            return any(
+                not any(w in words for w in x) and not any(one(x, y) for y in other)
+                for x in ours - other
+            )
+
+        return unmatched(mine, theirs) and unmatched(theirs, mine)
 
     def slots_clash(self, i: int, j: int) -> bool:
         """Both put someone in one slot and no one is the same: "spoke with Zelensky" /
@@ -268,7 +279,7 @@ class ClusterScorer:
             s -= NEGATION_PENALTY
         if (fi.irrealis or fi.anchors.modal) != (fj.irrealis or fj.anchors.modal):
             s -= self.irrealis_penalty
-        if self.bare_penalty and self.shares_only_names(i, j):
+        if self.bare_penalty and self.shares_only_names(i, j, shared):
             s -= self.bare_penalty
         if self.names_clash(i, j):
             s -= NAME_PENALTY

@@ -26,6 +26,7 @@ from annotator.reconcile.words import (
     CONTENT,
     DIGIT_WORDS,
     NUMBER,
+    SKIP,
     TENS,
     TITLE_STEMS,
     WORD,
@@ -79,10 +80,12 @@ def statement_features(text: str) -> StatementFeatures:
     titled = _is_title_case(cased_words)
     names: set[str] = set()
     lead = None
+    kinds: list[int] = []
     for i, cased in enumerate(cased_words):
+        kind, value = word_class(raw[i])
+        kinds.append(kind)
         if i and raw[i] in DIGIT_WORDS and raw[i - 1] in TENS and _hyphenated(spans, i - 1):
             continue  # the "two" of "forty-two"
-        kind, value = word_class(raw[i])
         if kind == CONTENT:
             words.add(value)
             if cased[0].isupper() and not titled:
@@ -101,6 +104,10 @@ def statement_features(text: str) -> StatementFeatures:
     words.update(f"#{y}" for y in found.years)
     words.update(f"#{m}-{d}" for m, d in found.days)
     words.update(f"#n{n.partition('|')[0]}" for n in found.numbers)
+    if names:
+        runs, initials = _names(spans, cased_words, raw, kinds)
+    else:  # no capitalised word but perhaps the first
+        runs, initials = frozenset({(lead,)} if lead else ()), frozenset()
     anchors = Anchors(
         as_set(found.years),
         as_set(found.months),
@@ -123,8 +130,8 @@ def statement_features(text: str) -> StatementFeatures:
         names=frozenset(names),
         lead=lead,
         slots=frozenset() if titled else _slots(cased_words, raw),
-        runs=frozenset() if titled else _name_runs(spans, raw),
-        initials=_initials(spans, raw),
+        runs=frozenset() if titled else runs,
+        initials=initials,
     )
 
 
@@ -154,58 +161,57 @@ _CONNECTORS = frozenset(split_words("of for and on the"))
 _DETERMINERS = frozenset(split_words("the a an this that these those its their his her our"))
 
 
-def _runs(
-    spans: list[re.Match[str]],
-    raw: list[str],
-    joiners: str,
-    connectors: frozenset[str] = frozenset(),
-) -> list[list[int]]:
-    """Runs of capitalised content words (indices), consecutive with only whitespace or
-    one of `joiners` between them, or one of `connectors` ("Department of Health"); a
-    capitalised title inside a run belongs to it."""
-    runs: list[list[int]] = []
-    current: list[int] = []
-    bridged = False  # a connector since the run's last word
-    for i, m in enumerate(spans):
-        cased = m.group()
-        kind = word_class(raw[i])[0]
-        titled = cased[0].isupper() and stem(raw[i]) in TITLE_STEMS
-        if cased[0].isupper() and (kind == CONTENT or titled):
-            gap = m.string[spans[i - 1].end() : m.start()].strip() if i else ""
-            if current and not bridged and gap not in ("", *joiners):
-                runs.append(current)
-                current = []
-            current.append(i)
-            bridged = False
-        elif current and not bridged and raw[i] in connectors:
+def _names(
+    spans: list[re.Match[str]], cased: list[str], raw: list[str], kinds: list[int]
+) -> tuple[frozenset[tuple[str, ...]], frozenset[tuple[str, str]]]:
+    """(the content words of each name, (initials, word) of each name of two or more
+    words), in one pass. A name is a run of capitalised words (a capitalised title inside
+    it belongs to it); a hyphen or a small word ("of") splits the names ("the Trump-Putin
+    call" names two people) but not the initials ("Hewlett-Packard": HP, "Department of
+    Environmental Quality": DEQ)."""
+    runs: set[tuple[str, ...]] = set()
+    initials: set[tuple[str, str]] = set()
+    plain = spans[0].string if spans else ""
+    short: list[str] = []  # the name being read
+    long: list[str] = []  # the same, across hyphens and small words
+    in_run = bridged = False  # bridged: a small word since the run's last word
+
+    def close_short() -> None:
+        if short:
+            runs.add(tuple(short))
+            short.clear()
+
+    def close_long() -> None:
+        if len(long) >= 2:
+            letters = "".join(w[0] for w in long)
+            initials.update((letters, w) for w in long)
+        long.clear()
+
+    for i, w in enumerate(raw):
+        if cased[i][0].isupper():
+            kind = kinds[i]
+            if kind == CONTENT or (kind == SKIP and stem(w) in TITLE_STEMS):
+                if in_run:
+                    gap = plain[spans[i - 1].end() : spans[i].start()].strip()
+                    if bridged or gap == "-":
+                        close_short()
+                    elif gap:
+                        close_short()
+                        close_long()
+                if kind == CONTENT:
+                    short.append(w)
+                    long.append(w)
+                in_run, bridged = True, False
+                continue
+        if in_run and not bridged and w in _CONNECTORS:
             bridged = True
-        elif current:
-            runs.append(current)
-            current, bridged = [], False
-    if current:
-        runs.append(current)
-    return runs
-
-
-def _name_runs(spans: list[re.Match[str]], raw: list[str]) -> frozenset[tuple[str, ...]]:
-    """The content words of each name (split at hyphens: "the Trump-Putin call" names
-    two people)."""
-    out: set[tuple[str, ...]] = set()
-    for run in _runs(spans, raw, ""):
-        content = tuple(raw[i] for i in run if word_class(raw[i])[0] == CONTENT)
-        if content:
-            out.add(content)
-    return frozenset(out)
-
-
-def _initials(spans: list[re.Match[str]], raw: list[str]) -> frozenset[tuple[str, str]]:
-    out: set[tuple[str, str]] = set()
-    for run in _runs(spans, raw, "-", _CONNECTORS):
-        content = [i for i in run if word_class(raw[i])[0] == CONTENT]
-        if len(content) >= 2:
-            letters = "".join(raw[i][0] for i in content)
-            out.update((letters, raw[i]) for i in content)
-    return frozenset(out)
+            continue
+        close_short()
+        close_long()
+        in_run = bridged = False
+    close_short()
+    close_long()
+    return frozenset(runs), frozenset(initials)
 
 
 def _slots(cased: list[str], raw: list[str]) -> frozenset[tuple[str, str]]:
