@@ -285,3 +285,12 @@ def test_water_fixture_records() -> None:
     # measured: precision 0.949, recall 1.0, F1 0.974; left: two causes of the
     # contamination (a broken main / heavy rain) read as one claim
     assert f1 >= 0.95
+
+
+def test_nearest_neighbour_ties_go_to_the_lower_index() -> None:
+    """Equal similarities tie (equal vectors: texts that differ only in punctuation): the
+    k chosen are the lowest indices, whatever order argpartition leaves them in."""
+    rng = np.random.default_rng(0)
+    sims = rng.choice(np.array([0.1, 0.5, 0.9], dtype=np.float32), size=(1, 343))
+    expected = np.sort(np.argsort(-sims[0], kind="stable")[:9])
+    assert neighbours._top_k(sims, 9)[0].tolist() == expected.tolist()

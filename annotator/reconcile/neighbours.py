@@ -48,6 +48,14 @@ def _top_k(sims: np.ndarray, k: int) -> np.ndarray:
     if sims.shape[1] <= k:
         return np.broadcast_to(np.arange(sims.shape[1]), sims.shape).copy()
     part = np.argpartition(-sims, k - 1, axis=1)[:, :k]
+    # argpartition picks any of the values tied with the k-th: where more are tied than
+    # were picked, choose that row again, stably (equal vectors, e.g. texts that differ
+    # only in punctuation, tie)
+    picked = np.take_along_axis(sims, part, axis=1)
+    kth = picked.min(axis=1, keepdims=True)
+    tied = np.count_nonzero(sims == kth, axis=1) > np.count_nonzero(picked == kth, axis=1)
+    for r in np.flatnonzero(tied).tolist():
+        part[r] = np.argsort(-sims[r], kind="stable")[:k]
     return np.sort(part, axis=1)
 
 
