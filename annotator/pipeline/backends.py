@@ -141,6 +141,9 @@ class LLMBackend:
             "chunks": outcome.chunks,
             "requoted": outcome.requoted,
         }
+        if hit is not None and earlier is not None and not outcome.answered_now:
+            # nothing new was answered: the record stays byte-identical
+            value.update(model=hit.get("model"), created=hit.get("created"))
         if outcome.gaps:
             # not a finished answer: the piece log lets the next run resume it
             value["pieces"] = outcome.pieces.to_json()

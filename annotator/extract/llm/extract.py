@@ -51,6 +51,7 @@ class ExtractionOutcome:
     chunks: int = 0  # parts of the text that were sent (more than one for long articles)
     requoted: int = 0  # claims sent back once because their quote was not found
     pieces: PieceLog = field(default_factory=PieceLog)
+    answered_now: int = 0  # pieces the model answered in this call (not taken from earlier)
     length: int = 0  # characters of article text
 
     @property
@@ -190,6 +191,7 @@ class LLMExtractor:
             return
         out.attempts += done.attempts
         out.model = done.model
+        out.answered_now += 1
         spent, requoted = await self._requote(chunk, done.value, out)
         self._add(out, PieceDone(start, end, done.value, done.usage + spent, requoted))
 
