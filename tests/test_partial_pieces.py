@@ -313,6 +313,7 @@ def test_batch_collect_then_run_treats_a_failed_piece_the_same_way(
         before = len(server.chat_requests("Extraction"))
         result = run(story_dir, out, server)
         start, end, total, _ = gap_of(record(result.run_dir))
+        assert total == len(text) and MARKER in text[start:end]
         assert extraction_requests(server, before) == [text[start:end]]
         statuses = {s.id: s.status for s in result.statuses}
         assert statuses == {"budget": "partial", "short": "cached"}
