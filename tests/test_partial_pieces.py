@@ -18,6 +18,7 @@ from annotator.core.models import ArticleAnnotation, EventSummary
 from annotator.core.settings import EndpointConfig, resolve_endpoint
 from annotator.core.yamlio import load_yaml
 from annotator.extract.llm.extract import MIN_CHUNK_CHARS
+from annotator.extract.llm.pieces import PieceFailed, gap_flags
 from annotator.pipeline.batch import prepare, status, submit
 from annotator.pipeline.batch_collect import collect
 from annotator.pipeline.run import RunOptions, RunResult, run_pipeline
@@ -240,17 +241,38 @@ def test_middle_piece_cut_at_the_budget_keeps_the_other_pieces_claims(
     assert len(done.claims) == len(said_sentences(text))
 
 
+@pytest.mark.parametrize(
+    ("kind", "said"),
+    [("refusal", "refused"), ("length", "cut at the token limit")],
+)
 def test_every_piece_failing_fails_the_article_as_before(
-    story_dir: Path, tmp_path: Path, council_llm: FakeChatServer
+    story_dir: Path, tmp_path: Path, council_llm: FakeChatServer, kind: str, said: str
 ) -> None:
-    council_llm.fail_requests("refusal", containing="<article>")
+    council_llm.fail_requests(kind, containing="<article>")
     result = run(story_dir, tmp_path / "out", council_llm)
     assert [s.status for s in result.statuses] == ["failed", "failed"]
+    assert not result.partial
     budget = next(s for s in result.statuses if s.id == "budget")
-    assert budget.error is not None and "refused" in budget.error
+    assert budget.error is not None and said in budget.error
     assert not budget.error.startswith("partial")
-    assert len(council_llm.chat_requests("Extraction")) == 4  # three pieces, one short text
+    if kind == "refusal":  # not split: each of the three pieces is asked once
+        assert len(council_llm.chat_requests("Extraction")) == 4  # and the short text
     assert not (result.run_dir / "articles" / "budget.yaml").exists()
+    assert not (result.run_dir / "articles" / "short.yaml").exists()
+
+
+def test_adjacent_failed_pieces_are_one_gap() -> None:
+    failed = [
+        PieceFailed(3_000, 4_500, "answer exceeded the token budget"),
+        PieceFailed(1_500, 3_000, "answer exceeded the token budget"),
+        PieceFailed(4_500, 6_000, "the model refused"),
+        PieceFailed(9_000, 10_000, "the model refused"),
+    ]
+    assert gap_flags(failed, 12_000) == [
+        "partial: characters 1500-4500 of 12000 not annotated (answer exceeded the token budget)",
+        "partial: characters 4500-6000 of 12000 not annotated (the model refused)",
+        "partial: characters 9000-10000 of 12000 not annotated (the model refused)",
+    ]
 
 
 def test_invalid_answer_for_one_piece_is_a_gap_with_its_reason(
