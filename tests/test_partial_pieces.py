@@ -6,6 +6,7 @@ missing piece again. Against the fake endpoint, over a real socket."""
 from __future__ import annotations
 
 import asyncio
+import json
 import re
 import subprocess
 import sys
@@ -340,6 +341,43 @@ def test_batch_collect_then_run_treats_a_failed_piece_the_same_way(
         statuses = {s.id: s.status for s in result.statuses}
         assert statuses == {"budget": "partial", "short": "cached"}
         assert record(result.run_dir).claims
+
+
+def test_batch_prepare_again_asks_only_the_failed_piece(story_dir: Path, tmp_path: Path) -> None:
+    text = (story_dir / "budget.txt").read_text("utf-8")
+    out = tmp_path / "out"
+    with FakeBatchServer(polls=0) as server:
+        server.add_responder("Extraction", answer_said_sentences)
+        server.add_responder("QuoteFixes", lambda body: {"fixes": []})
+        server.add_responder("SameClaim", lambda body: {"same": False, "reason": "test"})
+        server.fail_requests("length", containing=MARKER)
+        cfg = EndpointConfig(base_url=server.base_url, model="m", api_key="k", mode="tools")
+        opts = RunOptions(story_dir, out, "llm", cfg)
+        first = prepare(opts, cfg)
+        assert (first.requests, first.cached) == (4, 0)  # three pieces and the short text
+        asyncio.run(submit(first.run_dir, cfg))
+        asyncio.run(status(first.run_dir, cfg))
+        ((_, gaps),) = asyncio.run(collect(first.run_dir, cfg)).partial
+        start, end = (int(x) for x in re.findall(r"\d+", gaps)[:2])
+
+        # the next batch holds one request: the failed piece, as `run` would send it
+        server.clear_standing_faults()
+        again = prepare(opts, cfg)
+        assert (again.requests, again.articles, again.cached) == (1, 1, 1)
+        (line,) = again.files[0].read_text("utf-8").splitlines()
+        assert article_piece(json.loads(line)["body"]) == text[start:end]
+        asyncio.run(submit(again.run_dir, cfg))
+        asyncio.run(status(again.run_dir, cfg))
+        collected = asyncio.run(collect(again.run_dir, cfg))
+        assert collected.annotated == ["budget"] and not collected.partial
+        assert collected.live_calls == 0
+
+        before = len(server.chat_requests("Extraction"))
+        result = run(story_dir, out, server)
+        assert {s.id: s.status for s in result.statuses} == {"budget": "cached", "short": "cached"}
+        assert len(server.chat_requests("Extraction")) == before  # all from the cache
+        assert len(record(result.run_dir).claims) == len(said_sentences(text))
+        assert not record(result.run_dir).article.flags
 
 
 def test_batch_collect_cli_reports_partial_and_exits_non_zero(

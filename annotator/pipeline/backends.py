@@ -119,17 +119,14 @@ class LLMBackend:
         fields = {**self.key_base, "article": article.sha256}
         key = cache_key(fields)
         hit = None if self.force else self.cache.get(key)
-        earlier = None
-        if hit is not None:
+        earlier = earlier_pieces(hit)  # a partial answer: its failed pieces are asked again
+        if hit is not None and "pieces" not in hit:
             try:
-                if "pieces" in hit:  # a partial answer: its failed pieces are asked again
-                    earlier = _piece_log(hit["pieces"])
-                else:
-                    extraction = Extraction.model_validate(hit["extraction"])
-                    if hit.get("batch"):
-                        self.batches[article.sha256] = str(hit["batch"])
-                    return Annotated(extraction, self._info(hit), 0, True)
-            except (KeyError, ValueError, TypeError):
+                extraction = Extraction.model_validate(hit["extraction"])
+                if hit.get("batch"):
+                    self.batches[article.sha256] = str(hit["batch"])
+                return Annotated(extraction, self._info(hit), 0, True)
+            except (KeyError, ValueError):
                 pass  # a damaged entry is recomputed, never trusted
         outcome = await self.extractor.extract(article, earlier)
         value = {
@@ -184,10 +181,17 @@ class LLMBackend:
             await self._client.aclose()
 
 
-def _piece_log(data: Any) -> PieceLog:
+def earlier_pieces(entry: dict[str, Any] | None) -> PieceLog | None:
+    """The piece log of a cached partial answer; None for a whole answer, none at all, or
+    a damaged log (then the article is asked afresh)."""
+    if entry is None or "pieces" not in entry:
+        return None
     from annotator.extract.llm.pieces import PieceLog
 
-    return PieceLog.from_json(data)
+    try:
+        return PieceLog.from_json(entry["pieces"])
+    except (KeyError, ValueError, TypeError):
+        return None
 
 
 async def make_backend(opts: RunOptions) -> RulesBackend | LLMBackend:

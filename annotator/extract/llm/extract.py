@@ -140,6 +140,19 @@ class LLMExtractor:
             for chunk in split_text(article.text, chunk_chars)
         ]
 
+    def retry_requests(self, article: Article, earlier: PieceLog) -> list[dict[str, Any]]:
+        """The request body of the first call for each failed piece of a partial article:
+        what `extract(article, earlier)` sends (written to batch files)."""
+        _, budget = self._sizes(article)
+        return [
+            self.client.request_body(
+                self._messages(article, article.text[f.start : f.end]),
+                AnsweredExtraction,
+                max_tokens=budget,
+            )
+            for f in earlier.failed
+        ]
+
     def _messages(self, article: Article, chunk: str) -> list[dict[str, Any]]:
         return self.prompt.render(
             article=chunk, title=article.title or "unknown", outlet=article.outlet or "unknown"
