@@ -4,7 +4,8 @@ It answers structured-output requests in the form the request asked for (a tool 
 TOOLS mode, JSON content for JSON_SCHEMA and JSON modes), from responders keyed by the
 response model's name, and it can be scripted to fail: 429 with Retry-After, 500, a hang,
 truncated JSON, invalid JSON, `finish_reason: length`, a dropped connection, 401, a
-refusal, `finish_reason: content_filter`.
+refusal, `finish_reason: content_filter`; queued (the next requests) or standing (every
+request whose messages contain a given text: `fail_requests`).
 
 It can also be scripted to behave like a real server, with that server's real error
 bodies: `context_tokens=8192` (vLLM / OpenAI "maximum context length" 400 when prompt +
@@ -251,6 +252,7 @@ class FakeChatServer:
         self.embed_text: Callable[[str], list[float]] = hashed_bag_of_words
         self.headers: list[dict[str, str]] = []
         self._faults: deque[Fault] = deque()
+        self._standing: list[tuple[str, str | None, Fault]] = []  # see fail_requests
         self._lock = threading.Lock()
         self.in_flight = 0
         self.max_in_flight = 0
@@ -275,6 +277,33 @@ class FakeChatServer:
         with self._lock:
             for _ in range(count):
                 self._faults.append(Fault(kind, retry_after, hang_seconds))
+
+    def fail_requests(
+        self, kind: str, *, containing: str = "", model: str | None = "Extraction"
+    ) -> None:
+        """Fail every request (for response model `model`, None: any) whose messages
+        contain `containing` with fault `kind`, for as long as the server runs: one piece
+        of a long article fails each time it is sent, however it is split."""
+        if kind not in FAULTS or kind == "disconnect":
+            standing = tuple(k for k in FAULTS if k != "disconnect")
+            raise ValueError(f"unknown standing fault {kind!r}; one of {standing}")
+        with self._lock:
+            self._standing.append((containing, model, Fault(kind)))
+
+    def clear_standing_faults(self) -> None:
+        with self._lock:
+            self._standing.clear()
+
+    def _standing_fault(self, body: dict[str, Any]) -> Fault | None:
+        with self._lock:
+            rules = list(self._standing)
+        if not rules:
+            return None
+        text, name = messages_text(body), response_model_name(body)
+        for containing, model, fault in rules:
+            if containing in text and (model is None or model == name):
+                return fault
+        return None
 
     def chat_requests(self, name: str | None = None) -> list[dict[str, Any]]:
         with self._lock:
@@ -332,7 +361,7 @@ class FakeChatServer:
 
     def answer(self, body: dict[str, Any]) -> tuple[int, dict[str, str], bytes]:
         """Status, headers and body for one chat-completions request."""
-        fault = self._next_fault()
+        fault = self._next_fault() or self._standing_fault(body)
         if self.latency:
             time.sleep(self.latency)
         if fault and fault.kind == "429":

@@ -227,13 +227,16 @@ def collect(
         )
     for where, error in out.failed:
         _say(f"failed {where}: {error}")
+    for where, gaps in out.partial:
+        _say(f"partial {where}: {gaps}; `annotate run` asks for the missing part again")
     if out.unknown:
         _say(f"ignored {out.unknown} result lines for requests not in this batch plan")
     for path in out.followup:
         _say(f"wrote follow-up requests {path}: submit them (or run them) and collect again")
+    partial = f"{len(out.partial)} partial, " if out.partial else ""
     _say(
-        f"{len(out.annotated)} articles collected, {out.already} already cached, "
+        f"{len(out.annotated)} articles collected, {out.already} already cached, {partial}"
         f"{len(out.failed)} failed, {len(out.pending)} waiting; {out.live_calls} live calls"
     )
-    if out.failed:
+    if out.failed or out.partial:
         raise typer.Exit(1)

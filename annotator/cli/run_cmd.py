@@ -186,7 +186,7 @@ def run(
     _report(console, result)
     if not result.statuses:
         raise AnnotatorError(f"nothing annotated: no file in {str(input_dir)!r} could be read")
-    if result.failed:
+    if result.failed or result.partial:
         raise typer.Exit(1)
 
 
@@ -220,6 +220,8 @@ def _report(console: Console, result: RunResult) -> None:
         console.print(f"annotate: skipped {line}", markup=False, highlight=False)
     for s in result.failed:
         err.print(f"annotate: failed {s.path}: {s.error}", markup=False, highlight=False)
+    for s in result.partial:
+        err.print(f"annotate: partial {s.path}: {s.error}", markup=False, highlight=False)
     if not result.statuses:
         for line in result.notices:
             console.print(f"annotate: {line}", markup=False, highlight=False)

@@ -1,12 +1,14 @@
-"""The two annotation backends behind one interface: `annotate(article)` returns
-(extraction, annotation info, attempts, cached). `rules` runs offline in worker processes
-with a per-article time budget; `llm` asks the endpoint through the response cache."""
+"""The two annotation backends behind one interface: `annotate(article)` returns an
+`Annotated` (extraction, annotation info, attempts, cached, gaps). `rules` runs offline in
+worker processes with a per-article time budget; `llm` asks the endpoint through the
+response cache."""
 
 from __future__ import annotations
 
 import asyncio
 from collections.abc import Callable
 from concurrent.futures import Executor
+from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import TYPE_CHECKING, Any
 
@@ -18,7 +20,20 @@ from annotator.load.articles import Article
 from annotator.pipeline.rules_worker import DEFAULT_TARGET, RulesWorkerPool
 
 if TYPE_CHECKING:
+    from annotator.extract.llm.pieces import PieceLog
     from annotator.pipeline.run import RunOptions
+
+
+@dataclass
+class Annotated:
+    """One article's answer from a backend."""
+
+    extraction: Extraction
+    info: AnnotationInfo
+    attempts: int = 0
+    cached: bool = False
+    # a partial article: one flag line per stretch of text no piece answer covers
+    gaps: list[str] = field(default_factory=list)
 
 
 class RulesBackend:
@@ -34,9 +49,9 @@ class RulesBackend:
         self.budget = budget
         self.pool = RulesWorkerPool(budget=budget, target=target)
 
-    async def annotate(self, article: Article) -> tuple[Extraction, AnnotationInfo, int, bool]:
+    async def annotate(self, article: Article) -> Annotated:
         info = AnnotationInfo(backend="rules", prompt=self.version)
-        return await asyncio.to_thread(self.pool.extract, article), info, 0, False
+        return Annotated(await asyncio.to_thread(self.pool.extract, article), info)
 
     def describe(self) -> dict[str, Any]:
         return {"model": None, "endpoint": None, "prompts": {"rules": self.version}}
@@ -98,21 +113,22 @@ class LLMBackend:
             )
         return self._extractor
 
-    async def annotate(self, article: Article) -> tuple[Extraction, AnnotationInfo, int, bool]:
+    async def annotate(self, article: Article) -> Annotated:
         from annotator.pipeline.cache import cache_key
 
         fields = {**self.key_base, "article": article.sha256}
         key = cache_key(fields)
         hit = None if self.force else self.cache.get(key)
-        if hit is not None:
+        earlier = earlier_pieces(hit)  # a partial answer: its failed pieces are asked again
+        if hit is not None and "pieces" not in hit:
             try:
                 extraction = Extraction.model_validate(hit["extraction"])
                 if hit.get("batch"):
                     self.batches[article.sha256] = str(hit["batch"])
-                return extraction, self._info(hit), 0, True
+                return Annotated(extraction, self._info(hit), 0, True)
             except (KeyError, ValueError):
                 pass  # a damaged entry is recomputed, never trusted
-        outcome = await self.extractor.extract(article)
+        outcome = await self.extractor.extract(article, earlier)
         value = {
             "extraction": outcome.extraction.model_dump(mode="json"),
             "usage": outcome.usage.model_dump(),
@@ -122,12 +138,20 @@ class LLMBackend:
             "chunks": outcome.chunks,
             "requoted": outcome.requoted,
         }
+        if hit is not None and earlier is not None and not outcome.answered_now:
+            # nothing new was answered: the record stays byte-identical
+            value.update(model=hit.get("model"), created=hit.get("created"))
+        if outcome.gaps:
+            # not a finished answer: the piece log lets the next run resume it
+            value["pieces"] = outcome.pieces.to_json()
         if self.batch_of is not None and (label := self.batch_of(article)):
             value["batch"] = label
         await asyncio.get_running_loop().run_in_executor(
             self.io, self.cache.put, key, fields, value
         )
-        return outcome.extraction, self._info(value), outcome.attempts, False
+        return Annotated(
+            outcome.extraction, self._info(value), outcome.attempts, False, outcome.gaps
+        )
 
     def _info(self, value: dict[str, Any]) -> AnnotationInfo:
         return AnnotationInfo(
@@ -155,6 +179,19 @@ class LLMBackend:
         if self._client is not None:
             self.notices.append(self._client.usage_line())  # tokens and estimated cost
             await self._client.aclose()
+
+
+def earlier_pieces(entry: dict[str, Any] | None) -> PieceLog | None:
+    """The piece log of a cached partial answer; None for a whole answer, none at all, or
+    a damaged log (then the article is asked afresh)."""
+    if entry is None or "pieces" not in entry:
+        return None
+    from annotator.extract.llm.pieces import PieceLog
+
+    try:
+        return PieceLog.from_json(entry["pieces"])
+    except (KeyError, ValueError, TypeError):
+        return None
 
 
 async def make_backend(opts: RunOptions) -> RulesBackend | LLMBackend:

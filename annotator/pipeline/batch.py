@@ -26,7 +26,7 @@ from annotator.extract.llm.batch_format import (
     split_lines,
 )
 from annotator.load.articles import Article, load_articles
-from annotator.pipeline.backends import LLMBackend
+from annotator.pipeline.backends import LLMBackend, earlier_pieces
 from annotator.pipeline.cache import cache_key
 from annotator.pipeline.run import RunOptions, run_dir_for
 
@@ -156,7 +156,8 @@ def prepare(
     max_bytes: int = MAX_BYTES_PER_FILE,
     progress: Callable[[int], None] | None = None,
 ) -> PrepareResult:
-    """Write one request per article part that the cache cannot answer."""
+    """Write one request per article part that the cache cannot answer (for a partial
+    article, per failed piece)."""
     run_dir = run_dir_for(opts)
     batch_dir = run_dir / "batch"
     if (batch_dir / "state.json").exists() and not force:
@@ -184,10 +185,18 @@ def prepare(
     lines: list[tuple[str, str, Article]] = []
     cached = 0
     for n, art in enumerate(sorted(articles.values(), key=lambda a: a.id), start=1):
-        if backend.cache.get(article_key(backend, art)) is not None:
+        entry = backend.cache.get(article_key(backend, art))
+        earlier = earlier_pieces(entry)
+        if entry is not None and "pieces" not in entry:
             cached += 1
             continue
-        for body in extractor.first_requests(art):
+        # a partial article: only its failed pieces are asked again
+        bodies = (
+            extractor.first_requests(art)
+            if earlier is None
+            else extractor.retry_requests(art, earlier)
+        )
+        for body in bodies:
             cid = request_key(backend.key_base, body)
             lines.append((cid, request_line(cid, body), art))
         if progress is not None:

@@ -6,6 +6,8 @@ body up among the batch results (by custom_id = request key). So a batch answer 
 through the same validation, re-ask, truncation handling, quote re-ask and cache entry as
 a live answer. A request the batch never had (a re-ask, the halves of a truncated part, a
 quote re-ask) is sent live, or with `live=False` written to a follow-up request file.
+A piece that fails even so (cut at the smallest size, invalid, refused) leaves the article
+partial, as in `run`: the other pieces' answers are cached, and `run` asks that piece again.
 
 Safe to re-run after being killed: downloads and cache entries are written atomically,
 the state after each download, and finished articles are skipped.
@@ -48,6 +50,8 @@ class CollectResult:
     annotated: list[str] = field(default_factory=list)  # article ids finished now
     already: int = 0  # articles that were in the cache before
     failed: list[tuple[str, str]] = field(default_factory=list)  # (article path, error)
+    # (article path, gaps): some pieces have no answer; the others' are cached
+    partial: list[tuple[str, str]] = field(default_factory=list)
     pending: list[str] = field(default_factory=list)  # waiting for batch answers
     followup: list[Path] = field(default_factory=list)  # new request files (no-live)
     unfinished: list[str] = field(default_factory=list)  # batches still running
@@ -113,7 +117,7 @@ async def collect(
     async def one(art: Article) -> None:
         try:
             async with sem:
-                _, _, _, cached = await backend.annotate(art)
+                answer = await backend.annotate(art)
         except AnswerPending:
             out.pending.append(art.id)
             return
@@ -125,7 +129,9 @@ async def collect(
         except AnnotatorError as exc:
             out.failed.append((art.path, " ".join(str(exc).split())))
             return
-        if cached:
+        if answer.gaps:  # cached with its piece log: `run` asks the failed pieces again
+            out.partial.append((art.path, "; ".join(answer.gaps)))
+        elif answer.cached:
             out.already += 1
         else:
             out.annotated.append(art.id)

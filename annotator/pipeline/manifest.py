@@ -10,8 +10,9 @@ from typing import Any, Literal
 from annotator.core.yamlio import load_yaml, write_yaml
 
 MANIFEST_SCHEMA = "annotator/run-manifest/v1"
-ArticleOutcome = Literal["annotated", "cached", "kept", "failed", "duplicate"]
-OUTCOMES = ("annotated", "cached", "kept", "failed", "duplicate")
+# partial: written with some pieces' claims only; `error` says which characters are missing
+ArticleOutcome = Literal["annotated", "cached", "kept", "partial", "failed", "duplicate"]
+OUTCOMES = ("annotated", "cached", "kept", "partial", "failed", "duplicate")
 
 
 @dataclass

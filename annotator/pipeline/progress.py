@@ -37,7 +37,7 @@ class RichProgress:
 
     def __init__(self, console: Console) -> None:
         self.console = console
-        self.counts = {"done": 0, "failed": 0, "cached": 0}
+        self.counts = {"done": 0, "partial": 0, "failed": 0, "cached": 0}
         self.tokens = 0
         self._progress = Progress(
             TextColumn("[bold]annotating"),
@@ -53,8 +53,10 @@ class RichProgress:
 
     def _stats(self) -> str:
         c = self.counts
+        partial = f"  partial {c['partial']}" if c["partial"] else ""
         return (
-            f"done {c['done']}  failed {c['failed']}  cached {c['cached']}  tokens {self.tokens:,}"
+            f"done {c['done']}{partial}  failed {c['failed']}  cached {c['cached']}  "
+            f"tokens {self.tokens:,}"
         )
 
     def start(self, total: int) -> None:
@@ -62,7 +64,7 @@ class RichProgress:
         self._progress.start()
 
     def advance(self, status: str, tokens: int) -> None:
-        key = {"annotated": "done", "cached": "cached", "failed": "failed"}.get(status, "done")
+        key = {"cached": "cached", "partial": "partial", "failed": "failed"}.get(status, "done")
         self.counts[key] += 1
         self.tokens += tokens
         self._progress.update(self._task, advance=1, stats=self._stats())

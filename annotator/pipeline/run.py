@@ -2,10 +2,11 @@
 
 Articles are annotated concurrently (a bounded number of requests in flight) and each
 record is written, atomically, as soon as it is ready, so an interrupted run loses no
-finished article. A failed article is reported and the others go on. Which record files
-are the tool's own is decided by the ownership log (ownership.py): a person's edit is
-kept until `--force`, re-grounded against the text, and moved aside if its article
-changed.
+finished article. A failed article is reported and the others go on; a partial one (some
+pieces of a long text without an answer) is written with the claims it has, flagged, and
+reported like a failure. Which record files are the tool's own is decided by the
+ownership log (ownership.py): a person's edit is kept until `--force`, re-grounded
+against the text, and moved aside if its article changed.
 """
 
 from __future__ import annotations
@@ -76,6 +77,11 @@ class RunResult:
     @property
     def failed(self) -> list[ArticleStatus]:
         return [s for s in self.statuses if s.status == "failed"]
+
+    @property
+    def partial(self) -> list[ArticleStatus]:
+        """Articles written with the claims of some pieces only (see the record's flags)."""
+        return [s for s in self.statuses if s.status == "partial"]
 
 
 @dataclass
@@ -300,14 +306,18 @@ async def annotate_one(
             _count_claims(status, kept)
         else:
             async with sem:
-                extraction, info, attempts, cached = await backend.annotate(article)
-            status.status = "cached" if cached else "annotated"
-            status.attempts = attempts
+                answer = await backend.annotate(article)
+            status.status = "cached" if answer.cached else "annotated"
+            status.attempts = answer.attempts
             status.batch = getattr(backend, "batches", {}).get(article.sha256)
             dups = [d.path for d in plan.copies.get(article.sha256, [])]
-            record = build_record(article, extraction, info, duplicates=dups)
-            if info.usage:
-                status.tokens = info.usage.model_dump()
+            record = build_record(
+                article, answer.extraction, answer.info, duplicates=dups, flags=answer.gaps
+            )
+            if answer.gaps:  # written, but not done: the next run asks the gaps again
+                status.status, status.error = "partial", "; ".join(answer.gaps)
+            if answer.info.usage:
+                status.tokens = answer.info.usage.model_dump()
             # file work in a thread: the event loop keeps sending requests meanwhile
             status.output, status.output_sha256 = await loop.run_in_executor(
                 io, outputs.write, article.id, record

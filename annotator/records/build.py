@@ -147,7 +147,9 @@ def _claims(parts: _Parts, article: Article, extraction: Extraction) -> list[Cla
     return claims
 
 
-def _article_info(article: Article, duplicates: list[str] | None) -> ArticleInfo:
+def _article_info(
+    article: Article, duplicates: list[str] | None, flags: list[str] | None
+) -> ArticleInfo:
     return ArticleInfo(
         id=article.id,
         path=article.path,
@@ -158,7 +160,7 @@ def _article_info(article: Article, duplicates: list[str] | None) -> ArticleInfo
         url=article.url,
         encoding=article.encoding,
         duplicates=sorted(duplicates or []),
-        flags=list(article.flags),
+        flags=[*article.flags, *(flags or [])],
         encoding_confidence=article.encoding_confidence,
     )
 
@@ -169,13 +171,16 @@ def build_record(
     info: AnnotationInfo,
     *,
     duplicates: list[str] | None = None,
+    flags: list[str] | None = None,
 ) -> ArticleAnnotation:
+    """flags: the annotation's own, added to the article's (e.g. the `partial: ...` lines
+    of an article some of whose pieces have no answer)."""
     parts = _Parts()
     _add_speakers(parts, extraction)
     _add_sources(parts, extraction)
     claims = _claims(parts, article, extraction)
     return ArticleAnnotation(
-        article=_article_info(article, duplicates),
+        article=_article_info(article, duplicates, flags),
         annotation=info,
         speakers=parts.speakers,
         sources=parts.sources,

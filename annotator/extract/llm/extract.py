@@ -5,15 +5,27 @@ Chunks are sized up front from the model's context window when it is known
 (`--context-tokens`, or the server's `max_model_len`): the prompt, the text and the
 answer budget must fit together. An answer cut at the token limit, or a request the
 server rejects as longer than its context (HTTP 400 "maximum context length"), is split
-in two and each half asked again, never parsed or retried as is."""
+in two and each half asked again, never parsed or retried as is.
+
+A piece that fails even so (cut at the smallest size, invalid after the re-asks, refused)
+does not sink the article: the other pieces' claims are kept and the gap is reported
+(`ExtractionOutcome.gaps`), and the piece log lets a later run ask only that piece again."""
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
 from annotator.core.errors import ContextTooLong, ExtractionInvalid, OutputTruncated
 from annotator.core.models import Usage
+from annotator.extract.llm.pieces import (
+    PIECE_FAILURES,
+    PieceDone,
+    PieceFailed,
+    PieceLog,
+    failure_reason,
+    gap_flags,
+)
 from annotator.extract.llm.prompts import Prompt
 from annotator.extract.schema import AnsweredExtraction, Extraction, QuoteFixes
 from annotator.ground import ground_quote
@@ -38,6 +50,14 @@ class ExtractionOutcome:
     model: str | None
     chunks: int = 0  # parts of the text that were sent (more than one for long articles)
     requoted: int = 0  # claims sent back once because their quote was not found
+    pieces: PieceLog = field(default_factory=PieceLog)
+    answered_now: int = 0  # pieces the model answered in this call (not taken from earlier)
+    length: int = 0  # characters of article text
+
+    @property
+    def gaps(self) -> list[str]:
+        """The record flags of a partial article: the stretches left unannotated."""
+        return gap_flags(self.pieces.failed, self.length)
 
 
 def split_text(text: str, max_chars: int) -> list[str]:
@@ -77,14 +97,25 @@ class LLMExtractor:
         self.context_tokens = client.config.context_tokens
         self._asked_server = self.context_tokens is not None
 
-    async def extract(self, article: Article) -> ExtractionOutcome:
+    async def extract(self, article: Article, earlier: PieceLog | None = None) -> ExtractionOutcome:
+        """Annotate every piece of the article. `earlier`: the piece log of a partial
+        earlier run; its answered pieces are reused, its failed ones asked again.
+
+        A piece that still fails leaves a gap (`outcome.gaps`) while the other pieces go
+        on; when no piece at all is answered, the first piece's error is raised."""
         if not self._asked_server:  # once, on the first model call of the run
             self._asked_server = True
             self.context_tokens = await self.client.context_window()
         outcome = ExtractionOutcome(Extraction.empty(), Usage(), 0, self.client.config.model)
+        outcome.length = len(article.text)
         chunk_chars, _ = self._sizes(article)
+        start = 0
         for chunk in split_text(article.text, chunk_chars):
-            await self._extract_chunk(article, chunk, outcome)
+            await self._extract_chunk(article, start, chunk, outcome, earlier)
+            start += len(chunk)
+        failed = outcome.pieces.failed
+        if failed and not outcome.pieces.done and failed[0].error is not None:
+            raise failed[0].error
         return outcome
 
     def _sizes(self, article: Article) -> tuple[int, int | None]:
@@ -109,12 +140,44 @@ class LLMExtractor:
             for chunk in split_text(article.text, chunk_chars)
         ]
 
+    def retry_requests(self, article: Article, earlier: PieceLog) -> list[dict[str, Any]]:
+        """The request body of the first call for each failed piece of a partial article:
+        what `extract(article, earlier)` sends (written to batch files)."""
+        _, budget = self._sizes(article)
+        return [
+            self.client.request_body(
+                self._messages(article, article.text[f.start : f.end]),
+                AnsweredExtraction,
+                max_tokens=budget,
+            )
+            for f in earlier.failed
+        ]
+
     def _messages(self, article: Article, chunk: str) -> list[dict[str, Any]]:
         return self.prompt.render(
             article=chunk, title=article.title or "unknown", outlet=article.outlet or "unknown"
         )
 
-    async def _extract_chunk(self, article: Article, chunk: str, out: ExtractionOutcome) -> None:
+    async def _extract_chunk(
+        self,
+        article: Article,
+        start: int,
+        chunk: str,
+        out: ExtractionOutcome,
+        earlier: PieceLog | None,
+    ) -> None:
+        """Annotate the piece `chunk`, which starts at character `start` of the article."""
+        end = start + len(chunk)
+        if earlier is not None:
+            known = earlier.known(start, end)
+            if known is not None:
+                self._add(out, known)
+                return
+            if earlier.was_split(start, end) and len(chunk) > MIN_CHUNK_CHARS:
+                # cut at the token budget last time: ask for the halves straight away
+                out.pieces.split.append((start, end))
+                await self._split(article, start, chunk, out, earlier)
+                return
         chunk_chars, budget = self._sizes(article)
         try:
             if len(chunk) > chunk_chars:  # the context became known after the split
@@ -131,42 +194,66 @@ class LLMExtractor:
             if isinstance(exc, ContextTooLong) and exc.context_tokens:
                 self.context_tokens = exc.context_tokens
             if len(chunk) <= MIN_CHUNK_CHARS:
-                raise
-            size = min(chunk_chars, len(chunk) // 2 + 1)
-            for piece in split_text(chunk, max(MIN_CHUNK_CHARS, size)):
-                await self._extract_chunk(article, piece, out)
+                out.pieces.failed.append(PieceFailed(start, end, failure_reason(exc), exc))
+                return
+            out.pieces.split.append((start, end))
+            await self._split(article, start, chunk, out, earlier)
             return
-        part = done.value
-        out.usage = out.usage + done.usage
+        except PIECE_FAILURES as exc:  # invalid after the re-asks, or refused
+            out.pieces.failed.append(PieceFailed(start, end, failure_reason(exc), exc))
+            return
         out.attempts += done.attempts
         out.model = done.model
-        await self._requote(chunk, part, out)
-        _merge(out.extraction, part, prefix=f"k{out.chunks}_" if out.chunks else "")
-        out.chunks += 1
+        out.answered_now += 1
+        spent, requoted = await self._requote(chunk, done.value, out)
+        self._add(out, PieceDone(start, end, done.value, done.usage + spent, requoted))
 
-    async def _requote(self, text: str, part: Extraction, out: ExtractionOutcome) -> None:
-        """Re-ask, with this chunk's text only, for quotes not found in it."""
+    async def _split(
+        self,
+        article: Article,
+        start: int,
+        chunk: str,
+        out: ExtractionOutcome,
+        earlier: PieceLog | None,
+    ) -> None:
+        size = min(self._sizes(article)[0], len(chunk) // 2 + 1)
+        for piece in split_text(chunk, max(MIN_CHUNK_CHARS, size)):
+            await self._extract_chunk(article, start, piece, out, earlier)
+            start += len(piece)
+
+    @staticmethod
+    def _add(out: ExtractionOutcome, piece: PieceDone) -> None:
+        out.usage = out.usage + piece.usage
+        out.requoted += piece.requoted
+        _merge(out.extraction, piece.extraction, prefix=f"k{out.chunks}_" if out.chunks else "")
+        out.chunks += 1
+        out.pieces.done.append(piece)
+
+    async def _requote(
+        self, text: str, part: Extraction, out: ExtractionOutcome
+    ) -> tuple[Usage, int]:
+        """Re-ask, with this chunk's text only, for quotes not found in it; returns the
+        tokens spent and how many claims were sent back."""
         claims = part.claims
         missing = [i for i, c in enumerate(claims) if ground_quote(text, c.quote).span is None]
         if not missing:
-            return
+            return Usage(), 0
         listing = "\n".join(
             f"{n}. statement: {claims[i].statement!r}; quote given: {claims[i].quote!r}"
             for n, i in enumerate(missing, start=1)
         )
         messages = self.requote_prompt.render(article=text, claims=listing)
-        out.requoted += len(missing)
         try:
             done = await self.client.complete(messages, QuoteFixes, validation_retries=1)
         except (OutputTruncated, ExtractionInvalid):
             # the re-ask is a second chance, not a requirement: the claims stay, and
             # grounding marks their quotes 'none'
-            return
-        out.usage = out.usage + done.usage
+            return Usage(), len(missing)
         out.attempts += done.attempts
         for fix in done.value.fixes:
             if 1 <= fix.index <= len(missing) and fix.quote.strip():
                 claims[missing[fix.index - 1]].quote = fix.quote
+        return done.usage, len(missing)
 
 
 def _merge(into: Extraction, part: Extraction, *, prefix: str) -> None:
