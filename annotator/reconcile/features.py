@@ -203,12 +203,13 @@ def _names(
                     long.append(w)
                 in_run, bridged = True, False
                 continue
-        if in_run and not bridged and w in _CONNECTORS:
-            bridged = True
-            continue
-        close_short()
-        close_long()
-        in_run = bridged = False
+        if in_run:
+            if not bridged and w in _CONNECTORS:
+                bridged = True
+                continue
+            close_short()
+            close_long()
+            in_run = bridged = False
     close_short()
     close_long()
     return frozenset(runs), frozenset(initials)
