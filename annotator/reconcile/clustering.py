@@ -145,7 +145,7 @@ class ClusterScorer:
             else frozenset(r for r in (_drop_lead(run, f.lead) for run in f.runs) if r)
             for f in feats
         ]
-        self.acronyms: dict[str, set[str]] = defaultdict(set)  # head -> its initials
+        self.acronyms: dict[str, set[str]] = defaultdict(set)  # word of a name -> its initials
         for f in feats:
             for letters, head in f.initials:
                 self.acronyms[head].add(letters)
