@@ -15,7 +15,8 @@ claims all name its protagonists); each names someone the other does not (a name
 words, "Vladimir Putin" is "Putin"; an acronym its initials, "HP" is "Hewlett-Packard");
 both fill one role ("spoke with X" / "spoke with Y", "X congratulated" / "Y took the
 call") with different people (names compared by spelling and by their own embedding:
-Zelensky = Zelenskyy, Kiev = Kyiv, without a table). A pair whose anchors clash (dates,
+Zelensky = Zelenskyy, Kiev = Kyiv; a country is its name, capital and demonym, from a
+gazetteer package: Kyiv = Ukrainian = Ukraine, never Russian, see `places`). A pair whose anchors clash (dates,
 numbers of one unit, before/after, a disposition or possibility vs the fact, news time,
 "last year" counted from the article) scores `linkage.CLASH_SCORE`.
 
@@ -56,6 +57,7 @@ from annotator.reconcile.linkage import AverageLinkage
 from annotator.reconcile.names import fold
 from annotator.reconcile.neighbours import nearest_pairs
 from annotator.reconcile.overlaps import WordIncidence
+from annotator.reconcile.places import country_core, country_of
 from annotator.reconcile.words import stem
 
 __all__ = [
@@ -202,16 +204,27 @@ class ClusterScorer:
         key = (a, b) if a < b else (b, a)
         hit = self._same_name.get(key)
         if hit is None:
-            va, vb = self.name_vectors[self.name_index[a]], self.name_vectors[self.name_index[b]]
-            hit = (
-                fold(a) == fold(b)
-                or b in self.acronyms.get(a, ())
-                or a in self.acronyms.get(b, ())
-                or fuzz.ratio(fold(a), fold(b)) >= NAME_SPELLING
-                or float(va @ vb) >= NAME_SIMILAR
-            )
+            ca, cb = country_of(a), country_of(b)
+            if ca is not None and cb is not None:
+                hit = ca == cb  # "Kyiv" / "Ukrainian"; never Russia / Ukraine
+            elif ca is not None or cb is not None:  # "Kiev" / "Ukrainian": Kiev ~ Kyiv
+                country, other = (ca, b) if ca is not None else (cb, a)
+                hit = self._alike(a, b) or any(
+                    _spelt_alike(fold(other), form) for form in country_core(str(country))
+                )
+            else:
+                hit = self._alike(a, b)
             self._same_name[key] = hit
         return hit
+
+    def _alike(self, a: str, b: str) -> bool:
+        va, vb = self.name_vectors[self.name_index[a]], self.name_vectors[self.name_index[b]]
+        return (
+            b in self.acronyms.get(a, ())
+            or a in self.acronyms.get(b, ())
+            or _spelt_alike(fold(a), fold(b))
+            or float(va @ vb) >= NAME_SIMILAR
+        )
 
     def names_clash(self, i: int, j: int) -> bool:
         """Each names someone the other does not: "spoke with Zelensky" / "with Putin"."""
@@ -386,6 +399,11 @@ def cluster_statements(
                 strongest[root] = how
     roots = [linkage.find(i) for i in range(len(feats))]
     return _result(statements, owner, text_feature, texts, roots, strongest, raw)
+
+
+def _spelt_alike(a: str, b: str) -> bool:
+    """Two folded name words spelt alike: one name ("Zelensky" / "Zelenskyy")."""
+    return a == b or fuzz.ratio(a, b) >= NAME_SPELLING
 
 
 def _drop_lead(run: tuple[str, ...], lead: str) -> tuple[str, ...]:

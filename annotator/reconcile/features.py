@@ -77,6 +77,7 @@ def statement_features(text: str) -> StatementFeatures:
     spans = list(WORD.finditer(plain))
     cased_words = [m.group() for m in spans]
     raw = [w.lower() for w in cased_words]
+    bare = [_bare(w) for w in raw]  # a name without its possessive: "Trump's" is Trump
     titled = _is_title_case(cased_words)
     names: set[str] = set()
     lead = None
@@ -90,9 +91,9 @@ def statement_features(text: str) -> StatementFeatures:
             words.add(value)
             if cased[0].isupper() and not titled:
                 if i == 0:
-                    lead = raw[i]
+                    lead = bare[i]
                 else:
-                    names.add(raw[i])
+                    names.add(bare[i])
         elif kind == NUMBER:
             after = cased_words[i + 1 : i + 3]
             if raw[i] in TENS and after and _hyphenated(spans, i) and raw[i + 1] in DIGIT_WORDS:
@@ -105,7 +106,7 @@ def statement_features(text: str) -> StatementFeatures:
     words.update(f"#{m}-{d}" for m, d in found.days)
     words.update(f"#n{n.partition('|')[0]}" for n in found.numbers)
     if names:
-        runs, initials = _names(spans, cased_words, raw, kinds)
+        runs, initials = _names(spans, cased_words, bare, kinds)
     else:  # no capitalised word but perhaps the first
         runs, initials = frozenset({(lead,)} if lead else ()), frozenset()
     anchors = Anchors(
@@ -129,10 +130,14 @@ def statement_features(text: str) -> StatementFeatures:
         irrealis=any(w in IRREALIS for w in raw),
         names=frozenset(names),
         lead=lead,
-        slots=frozenset() if titled else _slots(cased_words, raw),
+        slots=frozenset() if titled else _slots(cased_words, bare),
         runs=frozenset() if titled else runs,
         initials=initials,
     )
+
+
+def _bare(word: str) -> str:
+    return word.replace("’", "'").removesuffix("'s")
 
 
 def _hyphenated(spans: list[re.Match[str]], i: int) -> bool:
