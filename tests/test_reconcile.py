@@ -60,11 +60,6 @@ def test_the_call_is_disputed_post_sources_against_the_kremlin(summary: EventSum
     assert call.stances.deny == 2  # five denial records, two voices
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="001's 'Kiev was informed ahead of the Trump-Putin call' joins 'Kiev did not object "
-    "to the Trump-Putin call' (averaged word vectors: cosine 0.78 after centring), not 002's claim",
-)
 def test_kyiv_informed_is_disputed_post_against_tikhiy(summary: EventSummary) -> None:
     informed = claim_of(summary, A2, "c6")
     assert members(informed) == {(A1, "c6"), (A1, "c8"), (A1, "c9"), (A2, "c6")}
@@ -147,11 +142,6 @@ def test_ungrounded_record_is_kept(summary: EventSummary) -> None:
     assert prov.span is None
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="001's 'Kiev was informed ahead of the Trump-Putin call' joins 'Kiev did not object "
-    "to the Trump-Putin call' (averaged word vectors: cosine 0.78 after centring), not 002's claim",
-)
 def test_stances_count_distinct_voices(summary: EventSummary) -> None:
     informed = claim_of(summary, A2, "c6")
     assert [p.stance for p in informed.provenance].count("deny") == 2

@@ -5,6 +5,8 @@ the input's mean (what all statements share is no evidence that two say the same
 its `statement_features`. Candidate pairs are each statement's nearest neighbours
 (`neighbours.nearest_pairs`), never all pairs. A pair scores
     (1 - w) x cosine + w x IDF-weighted word overlap - penalties,
+where a word only one statement has counts, in the overlap, for a word of like meaning
+only the other has ("ahead" / "advance", by the words' own embeddings: `near_words`),
 where w grows with how topical the input is (the mean cosine of its statements: one
 event's claims all share the event, so the embedding tells its propositions apart less
 and the words count more; headlines of many stories lean on the embedding). Penalties:
@@ -16,9 +18,10 @@ words, "Vladimir Putin" is "Putin"; an acronym its initials, "HP" is "Hewlett-Pa
 both fill one role ("spoke with X" / "spoke with Y", "X congratulated" / "Y took the
 call") with different people (names compared by spelling and by their own embedding:
 Zelensky = Zelenskyy, Kiev = Kyiv; a country is its name, capital and demonym, from a
-gazetteer package: Kyiv = Ukrainian = Ukraine, never Russian, see `places`). A pair whose anchors clash (dates,
-numbers of one unit, before/after, a disposition or possibility vs the fact, news time,
-"last year" counted from the article) scores `linkage.CLASH_SCORE`.
+gazetteer package: Kyiv = Ukrainian = Ukraine, never Russian, see `places`). A pair
+whose anchors clash (dates, numbers of one unit, before/after, a disposition or
+possibility vs the fact, news time, "last year" counted from the article) scores
+`linkage.CLASH_SCORE`.
 
 Clusters form by average linkage (`linkage.AverageLinkage`) over records: the mean pair
 score between two clusters must reach THRESHOLD, so one loose pair cannot chain two
@@ -40,7 +43,7 @@ from __future__ import annotations
 
 import math
 from collections import defaultdict
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
@@ -55,6 +58,7 @@ from annotator.reconcile.features import StatementFeatures, in_article_year, sta
 from annotator.reconcile.judged_pairs import PairJudge, adjudicate, is_uncertain
 from annotator.reconcile.linkage import AverageLinkage
 from annotator.reconcile.names import fold
+from annotator.reconcile.near_words import NearIncidence, near_credit, near_words
 from annotator.reconcile.neighbours import nearest_pairs
 from annotator.reconcile.overlaps import WordIncidence
 from annotator.reconcile.places import country_core, country_of
@@ -113,7 +117,10 @@ class ClusterScorer:
         vectors: np.ndarray,
         embedder: Embedder,
         embed_weight: float = 1.0 - OVERLAP_MAX,
+        written: Mapping[str, str] | None = None,
     ) -> None:
+        """`written`: each content word's stem -> its spelling (`statement_features`);
+        without it, words count in the overlap only where both statements have them."""
         self.feats = feats
         self.vectors = vectors
         self.embed_weight = embed_weight
@@ -168,15 +175,22 @@ class ClusterScorer:
         self.name_index = {w: i for i, w in enumerate(distinct)}
         self.name_vectors = embedder.embed(distinct) if distinct else np.zeros((0, 1))
         self._same_name: dict[tuple[str, str], bool] = {}
+        all_names = frozenset(w for ws in self.name_words for w in ws)
+        self.near = near_words(written, all_names, embedder) if written else {}
 
-    def overlap(self, i: int, j: int, shared: float | None = None) -> float:
-        """`shared`: the weight of the words both contain, if known (`overlaps`)."""
+    def overlap(
+        self, i: int, j: int, shared: float | None = None, near: float | None = None
+    ) -> float:
+        """`shared`: the weight of the words both contain, if known (`overlaps`); `near`:
+        what the words only one side has earn from near words of the other, if known
+        (`near_words`)."""
         denom = self.totals[i] + self.totals[j]
         if not denom:
             return 1.0
         wi, wj = self.feats[i].words, self.feats[j].words
         weight = self.weight
         total = sum([weight[w] for w in wi & wj]) if shared is None else shared
+        total += near_credit(wi, wj, self.near, weight) if near is None else near
         if self.names[i] == self.names[j]:
             return min(1.0, 2.0 * total / denom)
         # a name spelt another way is the same word ("Kiev" / "Kyiv")
@@ -284,10 +298,12 @@ class ClusterScorer:
             return 1.0
         return self.embed_weight * float(self.vectors[i] @ self.vectors[j]) + self.extra(i, j)
 
-    def extra(self, i: int, j: int, shared: float | None = None) -> float:
+    def extra(
+        self, i: int, j: int, shared: float | None = None, near: float | None = None
+    ) -> float:
         """The score without its cosine part: word overlap minus penalties."""
         fi, fj = self.feats[i], self.feats[j]
-        s = (1.0 - self.embed_weight) * self.overlap(i, j, shared)
+        s = (1.0 - self.embed_weight) * self.overlap(i, j, shared, near)
         if fi.negated != fj.negated:
             s -= NEGATION_PENALTY
         if (fi.irrealis or fi.anchors.modal) != (fj.irrealis or fj.anchors.modal):
@@ -324,8 +340,9 @@ def cluster_statements(
         owner.append(unique.setdefault((" ".join(s.split()), year), len(unique)))
     by_feature: dict[StatementFeatures, int] = {}
     text_feature: list[int] = []  # distinct text -> feature (same words and anchors: one claim)
+    written: dict[str, str] = {}
     for t, year in unique:
-        f = statement_features(t)
+        f = statement_features(t, written)
         if year is not None:
             f = in_article_year(f, year)
         text_feature.append(by_feature.setdefault(f, len(by_feature)))
@@ -343,7 +360,7 @@ def cluster_statements(
         topical = max(0.0, (n * float(mean @ mean) - 1.0) / (n - 1))  # mean pair cosine
         embed_weight = 1.0 - OVERLAP_MAX * min(1.0, topical / ONE_EVENT)
         vectors = normalise(vectors - (mean * n / (n + CENTER_PRIOR)).astype(np.float32))
-    scorer = ClusterScorer(feats, vectors, embedder, embed_weight)
+    scorer = ClusterScorer(feats, vectors, embedder, embed_weight, written)
     pairs = nearest_pairs(vectors, NEIGHBOURS, NEIGHBOUR_FLOOR)
     cosines: list[float] = []
     for start in range(0, len(pairs), 65536):  # in chunks: no (pairs x dim) matrix
@@ -356,8 +373,10 @@ def cluster_statements(
     clash_of: dict[tuple[int, int], bool] = {}
     edges: list[tuple[int, int, float, float, bool]] = []
     uncertain: list[tuple[float, int, int, int]] = []
-    shared = WordIncidence([f.words for f in feats], scorer.weight).shared(pairs).tolist()
-    for (i, j), cos, common in zip(pairs.tolist(), cosines, shared, strict=True):
+    words = [f.words for f in feats]
+    shared = WordIncidence(words, scorer.weight).shared(pairs).tolist()
+    near = NearIncidence(words, scorer.near, scorer.weight).credits(pairs).tolist()
+    for (i, j), cos, common, alike in zip(pairs.tolist(), cosines, shared, near, strict=True):
         a, b = kind_of[i], kind_of[j]
         clash = False
         if a != b and not (plain[a] and plain[b]):
@@ -366,7 +385,7 @@ def cluster_statements(
             if hit is None:
                 hit = clash_of[key] = not distinct[a].compatible(distinct[b])
             clash = hit
-        extra = 0.0 if clash else scorer.extra(i, j, common)  # a clash scores CLASH_SCORE
+        extra = 0.0 if clash else scorer.extra(i, j, common, alike)  # a clash: CLASH_SCORE
         score = embed_weight * cos + extra
         if judge is not None and not clash and is_uncertain(score, THRESHOLD):
             uncertain.append((abs(score - THRESHOLD), i, j, len(edges)))

@@ -67,7 +67,9 @@ def _is_title_case(cased: list[str]) -> bool:
     return len(long) >= 3 and sum(w[0].isupper() for w in long) >= 0.75 * len(long)
 
 
-def statement_features(text: str) -> StatementFeatures:
+def statement_features(text: str, written: dict[str, str] | None = None) -> StatementFeatures:
+    """`written`, if given, gathers each content word's stem -> its first spelling a-z
+    (lower-cased), for the words' own embeddings (`near_words`)."""
     found, plain = time_anchors(text)
     if "US" in plain or "U.S" in plain:
         plain = _US.sub(" USA ", plain)
@@ -77,7 +79,8 @@ def statement_features(text: str) -> StatementFeatures:
     spans = list(WORD.finditer(plain))
     cased_words = [m.group() for m in spans]
     raw = [w.lower() for w in cased_words]
-    bare = [_bare(w) for w in raw]  # a name without its possessive: "Trump's" is Trump
+    # a name without its possessive: "Trump's" is Trump
+    bare = [_bare(w) for w in raw] if "'" in plain or "’" in plain else raw
     titled = _is_title_case(cased_words)
     names: set[str] = set()
     lead = None
@@ -89,6 +92,8 @@ def statement_features(text: str) -> StatementFeatures:
             continue  # the "two" of "forty-two"
         if kind == CONTENT:
             words.add(value)
+            if written is not None and (value not in written or bare[i] < written[value]):
+                written[value] = bare[i]
             if cased[0].isupper() and not titled:
                 if i == 0:
                     lead = bare[i]

@@ -1,0 +1,132 @@
+"""A country named by its capital or its demonym is one party ("Beijing" / "the Chinese
+side"), never another country; a word only one wording has counts for a word of like
+meaning only the other has ("quit" / "resigned"); a name is itself without its
+possessive. Texts of other events than the samples."""
+
+from __future__ import annotations
+
+import hashlib
+import random
+
+import numpy as np
+import pytest
+
+from annotator.core.models import AnnotationInfo, ArticleAnnotation, ArticleInfo, ClaimRecord
+from annotator.reconcile.clustering import ClusterScorer, cluster_statements, statement_features
+from annotator.reconcile.embeddings import BundledEmbedder
+from annotator.reconcile.near_words import NEAR_WORD, NearIncidence, near_credit, near_words
+from annotator.reconcile.places import country_of
+from annotator.reconcile.summary import reconcile
+
+
+def scorer(texts: list[str], embed_weight: float = 0.4) -> ClusterScorer:
+    embedder = BundledEmbedder()
+    written: dict[str, str] = {}
+    feats = [statement_features(t, written) for t in texts]
+    return ClusterScorer(feats, embedder.embed(texts), embedder, embed_weight, written)
+
+
+@pytest.mark.parametrize(
+    ("words", "country"),
+    [
+        (["Beijing", "Chinese", "China"], "China"),
+        (["Paris", "French", "France"], "France"),  # not French Polynesia: the most populous
+        (["Nairobi", "Kenyan", "Kenya"], "Kenya"),
+        (["Washington", "Smith", "Tuesday"], None),  # one word of a two-word capital; no place
+    ],
+)
+def test_a_country_is_its_name_capital_and_demonym(words: list[str], country: str | None) -> None:
+    assert {country_of(w) for w in words} == {country}
+
+
+def test_capital_and_demonym_name_one_party_and_two_countries_never_one() -> None:
+    s = scorer(
+        [
+            "Officials in Nairobi were told of the ceasefire talks",
+            "The Kenyan side was informed of the talks",
+            "The treaty was accepted by Katmandu",  # another spelling of the capital
+            "The treaty was accepted by the Nepalese delegation",
+            "The border was crossed by Russian troops",
+            "The border was crossed by Belarusian troops",
+        ]
+    )
+    assert s.same_name("nairobi", "kenyan")  # their own embeddings: cosine 0.1
+    assert s.same_name("katmandu", "nepalese")
+    assert not s.same_name("russian", "belarusian") and s.slots_clash(4, 5)
+
+
+def test_the_capital_and_the_side_of_one_country_are_one_claim() -> None:
+    """Fails without the gazetteer: every statement is its own claim."""
+    texts = [
+        "Officials in Nairobi were told in advance about the grain deal",
+        "The Kenyan side was informed ahead of the grain deal",
+        "Officials in Warsaw were told in advance about the grain deal",
+        "The Polish side was informed ahead of the grain deal",
+        "The grain deal will take effect in March",
+        "Traders expect prices to fall after the grain deal",
+    ]
+    assert [c.members for c in cluster_statements(texts)] == [[0, 1], [2, 3], [4], [5]]
+
+
+def test_a_name_is_itself_without_its_possessive() -> None:
+    f = statement_features("The talks resumed after Merkel's visit to Kenya’s capital")
+    assert {"merkel", "kenya"} <= f.names and not any("'" in n or "’" in n for n in f.names)
+    assert ("after", "merkel") in f.slots
+
+
+def test_near_words_are_words_of_like_meaning_not_antonyms() -> None:
+    words = ["quit", "resigned", "killed", "died", "bought", "sold", "closed", "opened"]
+    written = {w[:6]: w for w in words}
+    near = near_words(written, frozenset(), BundledEmbedder())
+    pairs = {frozenset((a, b)) for a, vs in near.items() for b, _ in vs}
+    assert {frozenset(("quit", "resign")), frozenset(("killed", "died"))} <= pairs
+    assert frozenset(("bought", "sold")) not in pairs
+    assert frozenset(("closed", "opened")) not in pairs
+    assert all(sim >= NEAR_WORD for vs in near.values() for _, sim in vs)
+
+
+def test_a_word_of_like_meaning_counts_in_the_overlap() -> None:
+    s = scorer(
+        [
+            "The finance minister quit after the budget vote",
+            "The finance minister resigned after the budget vote",
+            "The finance minister spoke after the budget vote",
+        ]
+    )
+    assert near_credit(s.feats[0].words, s.feats[1].words, s.near, s.weight) > 0
+    assert s.overlap(0, 1) > s.overlap(0, 2)  # quit ~ resigned; quit !~ spoke
+    assert near_credit(s.feats[0].words, s.feats[2].words, s.near, s.weight) == 0
+
+
+def test_vectorised_near_credits_equal_the_pairwise_ones() -> None:
+    rng = random.Random(7)
+    vocabulary = [f"w{k}" for k in range(40)]
+    near = {w: tuple((v, 0.5 + rng.random() / 2) for v in rng.sample(vocabulary, 3) if v != w)
+            for w in vocabulary[:25]}  # fmt: skip
+    weight = {w: rng.random() * 3 for w in vocabulary}
+    words = [frozenset(rng.sample(vocabulary, rng.randint(0, 8))) for _ in range(60)]
+    pairs = [(i, j) for i in range(60) for j in range(i + 1, 60) if rng.random() < 0.3]
+    got = NearIncidence(words, near, weight).credits(np.array(pairs, dtype=np.int64))
+    want = [near_credit(words[i], words[j], near, weight) for i, j in pairs]
+    assert got.tolist() == pytest.approx(want)
+    assert any(want)
+
+
+def _record(article_id: str, statements: list[str]) -> ArticleAnnotation:
+    claims = [ClaimRecord(id=f"c{k}", statement=s, quote=s) for k, s in enumerate(statements, 1)]
+    return ArticleAnnotation(
+        article=ArticleInfo(
+            id=article_id,
+            path=f"{article_id}.txt",
+            sha256=hashlib.sha256(article_id.encode()).hexdigest(),
+        ),
+        annotation=AnnotationInfo(backend="rules"),
+        claims=claims,
+    )
+
+
+def test_reconcile_of_a_synonym_is_byte_identical_whatever_the_order() -> None:
+    a = _record("a", ["The finance minister quit after the budget vote"])
+    b = _record("b", ["The finance minister resigned after the budget vote"])
+    one, two = reconcile([a, b]), reconcile([b, a])
+    assert len(one.claims) == 1 and one.model_dump() == two.model_dump()
