@@ -288,6 +288,20 @@ def test_water_fixture_records() -> None:
     assert f1 >= 0.95
 
 
+def test_shoal_fixture_records() -> None:
+    """A fourth event (a fictional collision at sea between Chinese and Philippine
+    vessels), written before it was measured (F1 0.756 on f06d413): countries named by
+    capital, demonym or name (Manila / the Philippines / Philippine; Tokyo / Japan), and
+    near misses in a number (four / seven injured), in time (talks next week / held on
+    Thursday), in mood (ready to help) and in the country (Tokyo / Canberra concerned)."""
+    precision, recall, f1 = _score(OTHER_EVENT.parent / "records_shoal")
+    print(f"B-cubed precision {precision:.3f} recall {recall:.3f} F1 {f1:.3f}")
+    # measured: precision 0.84, recall 0.867, F1 0.853. Left: the water cannon joins the
+    # collision and the blame; talks held on Thursday join talks due next week; "called in
+    # the Chinese envoy" stays apart from "summoned the Chinese ambassador"
+    assert f1 >= 0.85
+
+
 def test_nearest_neighbour_ties_go_to_the_lower_index() -> None:
     """Equal similarities tie (equal vectors: texts that differ only in punctuation): the
     k chosen are the lowest indices, whatever order argpartition leaves them in."""

@@ -16,7 +16,9 @@ from annotator.reconcile.clustering import ClusterScorer, cluster_statements, st
 from annotator.reconcile.embeddings import BundledEmbedder
 from annotator.reconcile.near_words import NEAR_WORD, NearIncidence, near_credit, near_words
 from annotator.reconcile.places import country_of
+from annotator.reconcile.quantities import quantity
 from annotator.reconcile.summary import reconcile
+from annotator.reconcile.words import content_stem
 
 
 def scorer(texts: list[str], embed_weight: float = 0.4) -> ClusterScorer:
@@ -130,3 +132,26 @@ def test_reconcile_of_a_synonym_is_byte_identical_whatever_the_order() -> None:
     b = _record("b", ["The finance minister resigned after the budget vote"])
     one, two = reconcile([a, b]), reconcile([b, a])
     assert len(one.claims) == 1 and one.model_dump() == two.model_dump()
+
+
+def test_a_place_opening_the_sentence_is_a_name() -> None:
+    """A capitalised first word is a name only if it is one mid-sentence elsewhere, or a
+    country's name, capital or demonym: Tokyo's concern is not Canberra's."""
+    texts = [
+        "Tokyo expressed concern over the collision",
+        "Canberra expressed concern over the collision",
+        "Japan voiced concern over the collision",
+        "The collision damaged the hull of the ferry",
+    ]
+    groups = [c.members for c in cluster_statements(texts)]
+    assert not any({0, 1} <= set(g) for g in groups)
+    assert [0, 2] in groups
+
+
+def test_a_number_counts_the_noun_after_a_nationality() -> None:
+    assert quantity("7", "", "Filipino crew members", content_stem) == ("7|filipi", "7|crew")
+    assert quantity("7", "", "crew members were", content_stem) == ("7|crew",)
+    four = statement_features("Four crew members of the ferry were hurt").anchors
+    seven = statement_features("Seven Filipino crew members were wounded").anchors
+    also_four = statement_features("Four Filipino crew members were wounded").anchors
+    assert not four.compatible(seven) and four.compatible(also_four)

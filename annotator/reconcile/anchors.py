@@ -14,7 +14,7 @@ from dataclasses import dataclass, field
 from typing import Any, TypeVar
 
 from annotator.reconcile.quantities import quantity, same_quantities
-from annotator.reconcile.words import CONTENT, WORD, split_words, stem, word_class
+from annotator.reconcile.words import CONTENT, WORD, content_stem, split_words, word_class
 
 _T = TypeVar("_T")
 
@@ -208,7 +208,9 @@ def time_anchors(text: str) -> tuple[FoundTimes, str]:
         if g["num"] is not None:
             digits = g["num"].replace(",", "")
             try:
-                found.numbers.add(quantity(digits, text[: m.start()], text[m.end() :], stem))
+                found.numbers.update(
+                    quantity(digits, text[: m.start()], text[m.end() :], content_stem)
+                )
             except ValueError:  # "1.2.3"
                 found.numbers.add(f"{digits}|")
             continue

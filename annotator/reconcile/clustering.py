@@ -61,7 +61,7 @@ from annotator.reconcile.names import fold
 from annotator.reconcile.near_words import NearIncidence, near_credit, near_words
 from annotator.reconcile.neighbours import nearest_pairs
 from annotator.reconcile.overlaps import WordIncidence
-from annotator.reconcile.places import country_core, country_of
+from annotator.reconcile.places import country_core, country_of, is_place
 from annotator.reconcile.words import stem
 
 __all__ = [
@@ -138,8 +138,10 @@ class ClusterScorer:
                 df[w] += 1
         self.weight = {w: math.log(1.0 + n / c) ** IDF_POWER for w, c in df.items()}
         self.totals = [sum(self.weight[w] for w in f.words) for f in feats]
-        # a capitalised first word is a name if it is capitalised mid-sentence somewhere
+        # a capitalised first word is a name if it is capitalised mid-sentence somewhere,
+        # or a country's name, capital or demonym
         vocabulary = {w for f in feats for w in f.names}
+        vocabulary.update(f.lead for f in feats if f.lead is not None and is_place(f.lead))
         self.names = [
             f.names | {f.lead} if f.lead is not None and f.lead in vocabulary else f.names
             for f in feats

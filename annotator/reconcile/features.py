@@ -30,6 +30,7 @@ from annotator.reconcile.words import (
     TENS,
     TITLE_STEMS,
     WORD,
+    content_stem,
     split_words,
     stem,
     word_class,
@@ -104,7 +105,7 @@ def statement_features(text: str, written: dict[str, str] | None = None) -> Stat
             if raw[i] in TENS and after and _hyphenated(spans, i) and raw[i + 1] in DIGIT_WORDS:
                 value = str(TENS[raw[i]] + DIGIT_WORDS[raw[i + 1]])  # "forty-two"
                 after = cased_words[i + 2 : i + 4]
-            found.numbers.add(quantity(value, "", " ".join(after), stem))
+            found.numbers.update(quantity(value, "", " ".join(after), content_stem))
     # anchor values count in the similarity too: a date or number only one side states
     # makes two statements less alike without forbidding the match
     words.update(f"#{y}" for y in found.years)

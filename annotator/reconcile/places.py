@@ -16,7 +16,7 @@ from functools import lru_cache
 
 from annotator.reconcile.names import fold
 
-__all__ = ["country_core", "country_of"]
+__all__ = ["country_core", "country_of", "is_place"]
 
 
 @lru_cache(maxsize=1)
@@ -57,3 +57,14 @@ def country_of(word: str) -> str | None:
 def country_core(country: str) -> tuple[str, ...]:
     """The folded one-word forms of a country's name, capital and demonym."""
     return _gazetteer()[1].get(country, ())
+
+
+@lru_cache(maxsize=1)
+def _places() -> frozenset[str]:
+    return frozenset(form for forms in _gazetteer()[1].values() for form in forms)
+
+
+def is_place(word: str) -> bool:
+    """A country's name, capital or demonym (not its codes): a name even where it opens a
+    sentence ("Tokyo expressed concern")."""
+    return fold(word) in _places()

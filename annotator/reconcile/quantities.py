@@ -7,6 +7,8 @@ from __future__ import annotations
 import re
 from collections.abc import Callable
 
+from annotator.reconcile.places import is_place
+
 _WORD = re.compile(r"[^\W\d_]+(?:['’][^\W\d_]+)?", re.UNICODE)
 
 
@@ -43,10 +45,14 @@ _SCALE = {"hundred": 100, "thousand": 1000, "k": 1000, "million": 10**6, "m": 10
 _AFTER_NUMBER = re.compile(r"[\s-]*(%|per\s*cent\b)?([^\W\d_]+)?", re.UNICODE)
 
 
-def quantity(value: str, before: str, after: str, stem: Callable[[str], str]) -> str:
-    """ "value|unit": the value times a scale word after it, the unit a currency sign
-    before it or the stem of the word after it ("12 people" -> 12|peopl, "$5 million" ->
-    5000000|$)."""
+def quantity(
+    value: str, before: str, after: str, stem: Callable[[str], str | None]
+) -> tuple[str, ...]:
+    """ "value|unit" for each thing the number may count: the value times a scale word
+    after it, the unit a currency sign before it, or the stem of the word after it and of
+    the next content word after a nationality ("12 people" -> 12|peopl, "$5 million" ->
+    5000000|$, "seven Filipino crew members" -> 7|filipi and 7|crew: the noun comes after
+    the demonym). `stem`: a word's stem, None for a word that says nothing (were, of)."""
     m = _AFTER_NUMBER.match(after)
     assert m is not None
     words = after[m.end(1) if m.group(1) else 0 :]
@@ -56,11 +62,13 @@ def quantity(value: str, before: str, after: str, stem: Callable[[str], str]) ->
         amount *= _SCALE[nxt[0]]
         nxt = nxt[1:]
     if before.rstrip()[-1:] in ("$", "£", "€", "¥"):
-        unit = before.rstrip()[-1]
+        units = [before.rstrip()[-1]]
     elif m.group(1):
-        unit = "%"
+        units = ["%"]
     elif nxt:
-        unit = stem(nxt[0])
+        units = [stem(nxt[0]) or nxt[0]]
+        if len(nxt) > 1 and is_place(nxt[0]) and (noun := stem(nxt[1])):
+            units.append(noun)
     else:
-        unit = ""
-    return f"{amount:g}|{unit}"
+        units = [""]
+    return tuple(f"{amount:g}|{unit}" for unit in units)

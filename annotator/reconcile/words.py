@@ -101,3 +101,9 @@ def word_class(word: str) -> tuple[int, str]:
     if s in _STOP_STEMS or len(s) < 2:
         return SKIP, s
     return CONTENT, s
+
+
+def content_stem(word: str) -> str | None:
+    """The stem of a word that says something; None for a function word ("were", "of")."""
+    kind, value = word_class(word)
+    return value if kind == CONTENT else None
