@@ -14,6 +14,7 @@ import pytest
 from annotator.core.models import AnnotationInfo, ArticleAnnotation, ArticleInfo, ClaimRecord
 from annotator.reconcile.clustering import ClusterScorer, cluster_statements, statement_features
 from annotator.reconcile.embeddings import BundledEmbedder
+from annotator.reconcile.features import spell_out_acronyms
 from annotator.reconcile.near_words import NEAR_WORD, NearIncidence, near_credit, near_words
 from annotator.reconcile.places import country_of
 from annotator.reconcile.quantities import quantity
@@ -155,3 +156,33 @@ def test_a_number_counts_the_noun_after_a_nationality() -> None:
     seven = statement_features("Seven Filipino crew members were wounded").anchors
     also_four = statement_features("Four Filipino crew members were wounded").anchors
     assert not four.compatible(seven) and four.compatible(also_four)
+
+
+def test_an_acronym_is_spelt_out_for_the_embedding_where_the_input_spells_it() -> None:
+    texts = [
+        "The Food and Drug Administration advised patients to keep taking the pills",
+        "The FDA warned patients not to stop taking the pills",
+        "FDA inspectors visited the plant",  # at the start too
+        "The EU fined the bank",  # two names of the input share the initials: kept
+        "The European Union and the Estonian University signed a pact",
+        "Ema Watson attended the hearing",  # not in capitals: a name, not an acronym
+        "The European Medicines Agency opened a review",
+    ]
+    spelt = spell_out_acronyms(texts, [statement_features(t) for t in texts])
+    assert (
+        spelt[1] == "The Food and Drug Administration warned patients not to stop taking the pills"
+    )
+    assert spelt[2] == "Food and Drug Administration inspectors visited the plant"
+    assert spelt[3] == texts[3] and spelt[5] == texts[5] and spelt[0] == texts[0]
+
+
+def test_spelling_out_brings_an_acronym_near_its_name() -> None:
+    texts = [
+        "The IAEA opened an inquiry into the reactor leak",
+        "The International Atomic Energy Agency launched an investigation of the plant",
+    ]
+    embedder = BundledEmbedder()
+    as_written = embedder.embed(texts)
+    spelt = embedder.embed(spell_out_acronyms(texts, [statement_features(t) for t in texts]))
+    before, after = float(as_written[0] @ as_written[1]), float(spelt[0] @ spelt[1])
+    assert after > before + 0.1  # measured: 0.42 -> 0.70

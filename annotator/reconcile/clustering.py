@@ -54,7 +54,12 @@ from threadpoolctl import threadpool_limits
 from annotator.core.models import MergedBy
 from annotator.reconcile.anchors import Anchors
 from annotator.reconcile.embeddings import BundledEmbedder, Embedder, normalise
-from annotator.reconcile.features import StatementFeatures, in_article_year, statement_features
+from annotator.reconcile.features import (
+    StatementFeatures,
+    in_article_year,
+    spell_out_acronyms,
+    statement_features,
+)
 from annotator.reconcile.judged_pairs import PairJudge, adjudicate, is_uncertain
 from annotator.reconcile.linkage import AverageLinkage
 from annotator.reconcile.names import fold
@@ -354,7 +359,8 @@ def cluster_statements(
     for t, u in zip(reversed(texts), reversed(range(len(texts))), strict=True):
         text_of[text_feature[u]] = t  # the first text with these features
     embedder = embedder or BundledEmbedder()
-    raw = embedder.embed(text_of) if text_of else np.zeros((0, 1), dtype=np.float32)
+    spelt = spell_out_acronyms(text_of, feats)  # the embedding does not know "EMA"
+    raw = embedder.embed(spelt) if spelt else np.zeros((0, 1), dtype=np.float32)
     vectors, embed_weight = raw, 1.0 - OVERLAP_MAX
     if len(vectors) > 1:
         n = len(vectors)

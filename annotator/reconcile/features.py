@@ -11,6 +11,8 @@ claims.
 from __future__ import annotations
 
 import re
+from collections import defaultdict
+from collections.abc import Sequence
 from dataclasses import dataclass, replace
 
 from annotator.reconcile.anchors import (
@@ -36,7 +38,7 @@ from annotator.reconcile.words import (
     word_class,
 )
 
-__all__ = ["StatementFeatures", "in_article_year", "statement_features"]
+__all__ = ["StatementFeatures", "in_article_year", "spell_out_acronyms", "statement_features"]
 
 _US = re.compile(r"\bU\.S\.(?:A\.)?|\bUS\b|\bUSA\b")
 
@@ -60,6 +62,9 @@ class StatementFeatures:
     # (initials, head) of each name of two or more words: "Hewlett-Packard" -> (hp,
     # packard), "European Union" -> (eu, union): an acronym names the same
     initials: frozenset[tuple[str, str]] = frozenset()
+    # (initials, the name as written) of each name of two or more words: what an
+    # acronym elsewhere stands for ("EMA" -> "European Medicines Agency")
+    spelled: frozenset[tuple[str, str]] = frozenset()
 
 
 def _is_title_case(cased: list[str]) -> bool:
@@ -112,9 +117,9 @@ def statement_features(text: str, written: dict[str, str] | None = None) -> Stat
     words.update(f"#{m}-{d}" for m, d in found.days)
     words.update(f"#n{n.partition('|')[0]}" for n in found.numbers)
     if names:
-        runs, initials = _names(spans, cased_words, bare, kinds)
+        runs, initials, spelled = _names(spans, cased_words, bare, kinds)
     else:  # no capitalised word but perhaps the first
-        runs, initials = frozenset({(lead,)} if lead else ()), frozenset()
+        runs, initials, spelled = frozenset({(lead,)} if lead else ()), frozenset(), frozenset()
     anchors = Anchors(
         as_set(found.years),
         as_set(found.months),
@@ -139,11 +144,36 @@ def statement_features(text: str, written: dict[str, str] | None = None) -> Stat
         slots=frozenset() if titled else _slots(cased_words, bare),
         runs=frozenset() if titled else runs,
         initials=initials,
+        spelled=spelled,
     )
 
 
 def _bare(word: str) -> str:
     return word.replace("’", "'").removesuffix("'s")
+
+
+def spell_out_acronyms(texts: Sequence[str], feats: Sequence[StatementFeatures]) -> list[str]:
+    """Each text with the acronyms other statements spell out written in full, for the
+    embedding ("The EMA opened a review" -> "The European Medicines Agency opened a
+    review"): the embedding does not know what an acronym stands for, the input does. An
+    acronym written in capitals is spelt out where one name of the input has its
+    initials; where two names share them ("EU": European Union, Estonian University), it
+    stays as written."""
+    names: dict[str, set[str]] = defaultdict(set)
+    for f in feats:
+        for letters, name in f.spelled:
+            names[letters].add(name)
+    full = {letters: next(iter(n)) for letters, n in names.items() if len(n) == 1}
+    if not full:
+        return list(texts)
+    out = []
+    for text, f in zip(texts, feats, strict=True):
+        for word in sorted(f.names | ({f.lead} if f.lead else set())):
+            name = full.get(word)
+            if name is not None and name not in text:
+                text = re.sub(rf"\b{word.upper()}\b", name, text)
+        out.append(text)
+    return out
 
 
 def _hyphenated(spans: list[re.Match[str]], i: int) -> bool:
@@ -174,17 +204,21 @@ _DETERMINERS = frozenset(split_words("the a an this that these those its their h
 
 def _names(
     spans: list[re.Match[str]], cased: list[str], raw: list[str], kinds: list[int]
-) -> tuple[frozenset[tuple[str, ...]], frozenset[tuple[str, str]]]:
-    """(the content words of each name, (initials, word) of each name of two or more
-    words), in one pass. A name is a run of capitalised words (a capitalised title inside
-    it belongs to it); a hyphen or a small word ("of") splits the names ("the Trump-Putin
-    call" names two people) but not the initials ("Hewlett-Packard": HP, "Department of
-    Environmental Quality": DEQ)."""
+) -> tuple[
+    frozenset[tuple[str, ...]], frozenset[tuple[str, str]], frozenset[tuple[str, str]]
+]:
+    """(the content words of each name, (initials, word) and (initials, the name as
+    written) of each name of two or more words), in one pass. A name is a run of
+    capitalised words (a capitalised title inside it belongs to it); a hyphen or a small
+    word ("of") splits the names ("the Trump-Putin call" names two people) but not the
+    initials ("Hewlett-Packard": HP, "Department of Environmental Quality": DEQ)."""
     runs: set[tuple[str, ...]] = set()
     initials: set[tuple[str, str]] = set()
+    spelled: set[tuple[str, str]] = set()
     plain = spans[0].string if spans else ""
     short: list[str] = []  # the name being read
     long: list[str] = []  # the same, across hyphens and small words
+    at: list[int] = []  # where the words of `long` are
     in_run = bridged = False  # bridged: a small word since the run's last word
 
     def close_short() -> None:
@@ -196,7 +230,9 @@ def _names(
         if len(long) >= 2:
             letters = "".join(w[0] for w in long)
             initials.update((letters, w) for w in long)
+            spelled.add((letters, plain[spans[at[0]].start() : spans[at[-1]].end()]))
         long.clear()
+        at.clear()
 
     for i, w in enumerate(raw):
         if cased[i][0].isupper():
@@ -212,6 +248,7 @@ def _names(
                 if kind == CONTENT:
                     short.append(w)
                     long.append(w)
+                    at.append(i)
                 in_run, bridged = True, False
                 continue
         if in_run:
@@ -223,7 +260,7 @@ def _names(
             in_run = bridged = False
     close_short()
     close_long()
-    return frozenset(runs), frozenset(initials)
+    return frozenset(runs), frozenset(initials), frozenset(spelled)
 
 
 def _slots(cased: list[str], raw: list[str]) -> frozenset[tuple[str, str]]:
