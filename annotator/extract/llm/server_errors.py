@@ -37,6 +37,7 @@ from annotator.core.errors import (
     EndpointError,
     ModeUnsupported,
     ParameterRejected,
+    TransportFailed,
 )
 
 _MODE_REJECTION = re.compile(
@@ -162,8 +163,9 @@ def status_error(
             endpoint=endpoint,
         )
     if error.status == 429:
-        return EndpointError(
+        return TransportFailed(
             f"{endpoint} kept rate-limiting (HTTP 429) {tries}: {detail[:160]}",
+            reason=f"rate-limited (HTTP 429) after {attempts} attempts",
             attempts=attempts,
             endpoint=endpoint,
         )
@@ -171,6 +173,14 @@ def status_error(
         return ModeUnsupported(
             f"{endpoint} rejected structured-output mode {mode!r} (HTTP "
             f"{error.status}: {detail[:160]}); use --mode auto or --mode tools",
+            attempts=attempts,
+            endpoint=endpoint,
+        )
+    if error.transient:  # the server is there and working, this request was unlucky
+        what = "server error" if error.status >= 500 else "HTTP"
+        return TransportFailed(
+            f"{endpoint} answered HTTP {error.status} {tries}: {detail[:200]}",
+            reason=f"{what} {error.status} after {attempts} attempts",
             attempts=attempts,
             endpoint=endpoint,
         )
