@@ -53,6 +53,7 @@ from annotator.extract.llm import wire
 from annotator.extract.llm.params import TOKEN_LIMIT_PARAMS, RequestParams, request_params
 from annotator.extract.llm.server_errors import (
     ServerError,
+    attempts_text,
     request_rejected,
     server_error,
     status_error,
@@ -400,14 +401,14 @@ class StructuredClient:
         if isinstance(exc, openai.APITimeoutError):
             return TransportFailed(
                 f"{url} timed out {tries} (--timeout {self.config.timeout:g}s); {SLOW_HINT}",
-                reason=f"no answer within --timeout {self.config.timeout:g}s, {attempts} attempts",
+                reason=f"no answer in {attempts_text(attempts)} of {self.config.timeout:g}s",
                 attempts=attempts,
                 endpoint=url,
             )
         if isinstance(exc, openai.APIConnectionError) and self.answered:
             return TransportFailed(
                 f"the connection to {url} failed {tries} ({self._clean(str(exc))[:120]})",
-                reason=f"connection failed after {attempts} attempts",
+                reason=f"connection failed after {attempts_text(attempts)}",
                 attempts=attempts,
                 endpoint=url,
             )

@@ -143,6 +143,10 @@ def request_rejected(
     return None
 
 
+def attempts_text(n: int) -> str:
+    return "1 attempt" if n == 1 else f"{n} attempts"
+
+
 def status_error(
     error: ServerError, *, endpoint: str, model: str | None, mode: str, attempts: int, detail: str
 ) -> EndpointError:
@@ -165,7 +169,7 @@ def status_error(
     if error.status == 429:
         return TransportFailed(
             f"{endpoint} kept rate-limiting (HTTP 429) {tries}: {detail[:160]}",
-            reason=f"rate-limited (HTTP 429) after {attempts} attempts",
+            reason=f"rate-limited (HTTP 429) after {attempts_text(attempts)}",
             attempts=attempts,
             endpoint=endpoint,
         )
@@ -180,7 +184,7 @@ def status_error(
         what = "server error" if error.status >= 500 else "HTTP"
         return TransportFailed(
             f"{endpoint} answered HTTP {error.status} {tries}: {detail[:200]}",
-            reason=f"{what} {error.status} after {attempts} attempts",
+            reason=f"{what} {error.status} after {attempts_text(attempts)}",
             attempts=attempts,
             endpoint=endpoint,
         )
