@@ -4,6 +4,9 @@ One retry layer per concern:
 - the openai client is built with `max_retries=0` (it never retries on its own);
 - tenacity retries transport faults here: 429 (honouring Retry-After), 5xx, timeouts and
   connection errors, with exponential backoff, jitter and a hard `--deadline` per request;
+  faults that outlast the retries are `TransportFailed` (this request failed; the caller
+  may go on with others), unless they would fail every request (never connected,
+  `--deadline` run out);
 - an answer that does not fit the schema is re-asked with the error (`structured.py`);
 - `finish_reason: length` is `OutputTruncated`, never parsed; a context-window 400 is
   `ContextTooLong` (an `OutputTruncated`), so the caller splits the text either way;
@@ -40,12 +43,9 @@ from tenacity import (
 )
 
 from annotator.core.errors import (
-    DeadlineExceeded,
     EndpointError,
-    EndpointUnreachable,
     ExtractionInvalid,
     OutputTruncated,
-    TransportFailed,
 )
 from annotator.core.models import Usage
 from annotator.core.settings import EndpointConfig
@@ -53,10 +53,11 @@ from annotator.extract.llm import wire
 from annotator.extract.llm.params import TOKEN_LIMIT_PARAMS, RequestParams, request_params
 from annotator.extract.llm.server_errors import (
     ServerError,
-    attempts_text,
+    TransportKind,
     request_rejected,
     server_error,
     status_error,
+    transport_error,
 )
 from annotator.extract.llm.strict import strict_model
 from annotator.extract.llm.structured import StructuredFormat, Unparsed
@@ -376,11 +377,12 @@ class StructuredClient:
             raise
         except TimeoutError:
             attempts = retrying.statistics.get("attempt_number", 1)
-            raise DeadlineExceeded(
-                f"{cfg.base_url} timed out: no answer within --deadline {cfg.deadline:g}s "
-                f"({attempts} attempt(s), --timeout {cfg.timeout:g}s each); {SLOW_HINT}",
-                attempts=attempts,
+            raise transport_error(
+                "deadline",
                 endpoint=cfg.base_url,
+                attempts=attempts,
+                timeout=cfg.timeout,
+                deadline=cfg.deadline,
             ) from None
         except openai.APIError as exc:
             error = self._translate(exc, retrying.statistics.get("attempt_number", 1))
@@ -393,31 +395,18 @@ class StructuredClient:
 
     def _translate(self, exc: openai.APIError, attempts: int) -> EndpointError:
         url = self.config.base_url
-        tries = f"after {attempts} attempt(s)"
-        # Which class says what the caller may do next: TransportFailed (timeouts, 429, 5xx,
+        # The class says what the caller may do next: TransportFailed (timeouts, 429, 5xx,
         # a dropped connection to an endpoint that has answered) fails this request only;
-        # EndpointUnreachable (no answer ever), EndpointAuthError, a 404 or a rejected mode
+        # EndpointUnreachable (never answered), EndpointAuthError, a 404 or a rejected mode
         # would fail every request the same way (server_errors.status_error).
-        if isinstance(exc, openai.APITimeoutError):
-            return TransportFailed(
-                f"{url} timed out {tries} (--timeout {self.config.timeout:g}s); {SLOW_HINT}",
-                reason=f"no answer in {attempts_text(attempts)} of {self.config.timeout:g}s",
-                attempts=attempts,
-                endpoint=url,
+        if isinstance(exc, openai.APITimeoutError | openai.APIConnectionError):
+            timed_out = isinstance(exc, openai.APITimeoutError)
+            kind: TransportKind = (
+                "timeout" if timed_out else "dropped" if self.answered else "unreachable"
             )
-        if isinstance(exc, openai.APIConnectionError) and self.answered:
-            return TransportFailed(
-                f"the connection to {url} failed {tries} ({self._clean(str(exc))[:120]})",
-                reason=f"connection failed after {attempts_text(attempts)}",
-                attempts=attempts,
-                endpoint=url,
-            )
-        if isinstance(exc, openai.APIConnectionError):
-            return EndpointUnreachable(
-                f"cannot connect to {url} {tries}: is the server running? "
-                "Check --base-url (or ANNOTATE_BASE_URL), or use --backend rules offline",
-                attempts=attempts,
-                endpoint=url,
+            detail = self._clean(str(exc))
+            return transport_error(
+                kind, endpoint=url, attempts=attempts, timeout=self.config.timeout, detail=detail
             )
         if isinstance(exc, openai.APIStatusError):
             error = _server_error(exc)
@@ -432,13 +421,6 @@ class StructuredClient:
         return EndpointError(
             f"{url}: {self._clean(str(exc))[:200]}", attempts=attempts, endpoint=url
         )
-
-
-# a local server answering one request at a time makes queued requests wait out their timeout
-SLOW_HINT = (
-    "a server that answers one request at a time needs --concurrency 1 or a longer "
-    "--timeout, and a smaller --max-tokens shortens each answer"
-)
 
 
 def _pooled_http_client(concurrency: int, timeout: float) -> Any:
