@@ -19,7 +19,7 @@ import pytest
 from annotator.core.models import ArticleAnnotation
 from annotator.core.settings import resolve_endpoint
 from annotator.pipeline.run import RunOptions, RunResult, run_pipeline
-from tests.fake_llm import FakeChatServer
+from tests.fake_llm import FakeChatServer, messages_text
 from tests.test_partial_pieces import (
     MARKER,
     annotate_cli,
@@ -250,3 +250,37 @@ def test_kept_hand_edit_that_is_still_partial_exits_1(
     proc = run_cli(story_dir, out, llm)
     assert proc.returncode == 0, proc.stderr
     assert "(1 cached, 1 kept)" in proc.stdout + proc.stderr
+
+
+def test_requote_that_gets_503_leaves_its_piece_a_gap(
+    story_dir: Path, tmp_path: Path, llm: FakeChatServer
+) -> None:
+    """The piece was answered, but the re-ask for its quotes failed on transport: the
+    answer is not kept with its quotes unchecked; the piece is a gap, asked again later,
+    and the tokens of its discarded answer still count."""
+    text = (story_dir / "budget.txt").read_text("utf-8")
+
+    def misquoting(body: dict[str, Any]) -> dict[str, Any]:
+        answer = answer_said_sentences(body)
+        if MARKER in messages_text(body):
+            answer["claims"][0]["quote"] = "words that appear nowhere in this piece at all"
+        return answer
+
+    llm.add_responder("Extraction", misquoting)
+    llm.fail_requests("503", containing=MARKER, model="QuoteFixes")
+    result = run_with(story_dir, tmp_path / "out", llm, max_attempts=2)
+    (partial,) = result.partial
+    start, end, _, reason = gap_of(record(result.run_dir))
+    assert reason == "server error 503 after 2 attempts" and MARKER in text[start:end]
+    assert len(llm.chat_requests("QuoteFixes")) == 2
+    assert partial.attempts == 3 + 2  # three pieces, and the re-ask sent twice
+    rec, short = record(result.run_dir), record(result.run_dir, "short")
+    assert rec.annotation.usage is not None and short.annotation.usage is not None
+    assert rec.annotation.usage.total_tokens == (
+        tokens_of_answers(llm) - short.annotation.usage.total_tokens
+    )
+
+    llm.clear_standing_faults()
+    again = run_with(story_dir, tmp_path / "out", llm, max_attempts=2)
+    assert {s.id: s.status for s in again.statuses} == {"budget": "annotated", "short": "cached"}
+    assert len(llm.chat_requests("QuoteFixes")) == 3
