@@ -2,7 +2,7 @@
 
 It answers structured-output requests in the form the request asked for (a tool call for
 TOOLS mode, JSON content for JSON_SCHEMA and JSON modes), from responders keyed by the
-response model's name, and it can be scripted to fail: 429 with Retry-After, 500, a hang,
+response model's name, and it can be scripted to fail: 429 with Retry-After, 500, 503, a hang,
 truncated JSON, invalid JSON, `finish_reason: length`, a dropped connection, 401, a
 refusal, `finish_reason: content_filter`; queued (the next requests) or standing (every
 request whose messages contain a given text: `fail_requests`).
@@ -52,6 +52,7 @@ def hashed_bag_of_words(text: str) -> list[float]:
 FAULTS = (
     "429",
     "500",
+    "503",
     "401",
     "hang",
     "truncated",
@@ -284,9 +285,8 @@ class FakeChatServer:
         """Fail every request (for response model `model`, None: any) whose messages
         contain `containing` with fault `kind`, for as long as the server runs: one piece
         of a long article fails each time it is sent, however it is split."""
-        if kind not in FAULTS or kind == "disconnect":
-            standing = tuple(k for k in FAULTS if k != "disconnect")
-            raise ValueError(f"unknown standing fault {kind!r}; one of {standing}")
+        if kind not in FAULTS:
+            raise ValueError(f"unknown standing fault {kind!r}; one of {FAULTS}")
         with self._lock:
             self._standing.append((containing, model, Fault(kind)))
 
@@ -369,6 +369,8 @@ class FakeChatServer:
             return 429, headers, _error("rate limited", "rate_limit_exceeded")
         if fault and fault.kind == "500":
             return 500, {}, _error("internal error", "server_error")
+        if fault and fault.kind == "503":  # vLLM's and OpenAI's overloaded answer
+            return 503, {}, _error("The server is overloaded, try again later", "overloaded")
         if fault and fault.kind == "401":
             return (
                 401,
@@ -565,8 +567,11 @@ class FakeChatServer:
                 if not self.path.rstrip("/").endswith("/chat/completions"):
                     self._send(404, {}, _error("not found", "not_found"))
                     return
-                if server._faults and server._faults[0].kind == "disconnect":
-                    server._next_fault()
+                queued = server._faults[0].kind if server._faults else None
+                standing = server._standing_fault(body) if queued is None else None
+                if "disconnect" in (queued, standing and standing.kind):
+                    if queued:
+                        server._next_fault()
                     self.close_connection = True
                     self.connection.close()
                     return

@@ -186,7 +186,7 @@ def run(
     _report(console, result)
     if not result.statuses:
         raise AnnotatorError(f"nothing annotated: no file in {str(input_dir)!r} could be read")
-    if result.failed or result.partial:
+    if result.failed or result.partial or result.kept_partial:
         raise typer.Exit(1)
 
 
@@ -222,13 +222,20 @@ def _report(console: Console, result: RunResult) -> None:
         err.print(f"annotate: failed {s.path}: {s.error}", markup=False, highlight=False)
     for s in result.partial:
         err.print(f"annotate: partial {s.path}: {s.error}", markup=False, highlight=False)
+    for s in result.kept_partial:
+        err.print(
+            f"annotate: kept-but-partial {s.path}: hand-edited record kept as it is, "
+            f"still {s.error}; --force annotates it again",
+            markup=False,
+            highlight=False,
+        )
     if not result.statuses:
         for line in result.notices:
             console.print(f"annotate: {line}", markup=False, highlight=False)
         return
     counts: dict[str, int] = {}
     for s in result.statuses:
-        counts[s.status] = counts.get(s.status, 0) + 1
+        counts[s.label] = counts.get(s.label, 0) + 1
     ground = {"exact": 0, "fuzzy": 0, "none": 0}
     for s in result.statuses:
         if s.status != "failed":  # a failed article's claims are not in any output

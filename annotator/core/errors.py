@@ -2,6 +2,11 @@
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    from annotator.core.models import Usage
+
 
 class AnnotatorError(Exception):
     """Root of every error annotate raises on purpose. The CLI prints it as one line."""
@@ -51,8 +56,30 @@ class EndpointError(AnnotatorError):
 
     def __init__(self, message: str, *, attempts: int = 0, endpoint: str | None = None) -> None:
         super().__init__(message)
-        self.attempts = attempts
+        self.attempts = attempts  # requests sent for the call that failed
         self.endpoint = endpoint
+        self.usage: Usage | None = None  # tokens of the answers that call received
+
+
+class TransportFailed(EndpointError):
+    """Transport faults (429, 5xx, per-attempt timeouts, a dropped connection) went on
+    through every retry of one request, on an endpoint that has answered before. The
+    endpoint and its settings work, so another request (another piece of the article,
+    a later run) may well be answered: not fatal."""
+
+    transport = True
+
+    def __init__(self, message: str, *, reason: str, attempts: int, endpoint: str) -> None:
+        super().__init__(message, attempts=attempts, endpoint=endpoint)
+        self.reason = reason  # a few words for a record's flag: "server error 503 after 4 attempts"
+
+
+class DeadlineExceeded(EndpointError):
+    """All attempts of one request together took longer than --deadline. A server that
+    slow would spend the deadline again on every other request of the article, so the
+    article fails rather than waiting that long once per piece."""
+
+    transport = True
 
 
 class EndpointUnreachable(EndpointError):

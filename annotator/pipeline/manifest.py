@@ -34,6 +34,14 @@ class ArticleStatus:
     output_sha256: str | None = None
     batch: str | None = None  # the batch (id or result file) the model answer came from
 
+    @property
+    def label(self) -> str:
+        """The status as the run's summary line names it: a kept hand edit that still has
+        gaps (its `partial:` flags in `error`) is `kept-but-partial`."""
+        if self.status == "kept" and (self.error or "").startswith("partial:"):
+            return "kept-but-partial"
+        return self.status
+
 
 @dataclass
 class PreviousManifest:

@@ -13,14 +13,13 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
-import time
 from concurrent.futures import Executor, ThreadPoolExecutor
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
-from annotator.core.errors import AnnotatorError, EndpointError, UsageError
+from annotator.core.errors import AnnotatorError, UsageError
 from annotator.core.models import ArticleAnnotation, EventSummary
 from annotator.core.settings import EndpointConfig
 from annotator.load.articles import MAX_FILE_BYTES, Article, LoadResult, load_articles, safe_id
@@ -31,10 +30,10 @@ from annotator.pipeline.manifest import (
     previous_manifest,
     write_manifest,
 )
+from annotator.pipeline.one_article import annotate_one, duplicate_rows
 from annotator.pipeline.ownership import RecordOutputs
 from annotator.pipeline.progress import NoProgress, ProgressSink
 from annotator.pipeline.rules_worker import DEFAULT_TARGET
-from annotator.records.build import build_record
 
 RULES_BUDGET_SECONDS = 60.0
 
@@ -82,6 +81,12 @@ class RunResult:
     def partial(self) -> list[ArticleStatus]:
         """Articles written with the claims of some pieces only (see the record's flags)."""
         return [s for s in self.statuses if s.status == "partial"]
+
+    @property
+    def kept_partial(self) -> list[ArticleStatus]:
+        """Hand-edited records kept as they are that still carry `partial:` flags (their
+        `error`): not rewritten without --force, but not finished either."""
+        return [s for s in self.statuses if s.label == "kept-but-partial"]
 
 
 @dataclass
@@ -262,7 +267,7 @@ async def annotate_all(
     async def one(article: Article) -> None:
         status = await annotate_one(article, plan, backend, outputs, sem, records, io)
         result.statuses.append(status)
-        result.statuses.extend(_duplicate_rows(article, plan.copies.get(article.sha256, [])))
+        result.statuses.extend(duplicate_rows(article, plan.copies.get(article.sha256, [])))
         progress.advance(status.status, status.tokens.get("total_tokens", 0))
 
     tasks = [asyncio.ensure_future(one(a)) for a in plan.primaries.values()]
@@ -276,93 +281,6 @@ async def annotate_all(
     finally:
         progress.stop()
         result.notices.extend(outputs.notices)
-
-
-async def annotate_one(
-    article: Article,
-    plan: RunPlan,
-    backend: RulesBackend | LLMBackend,
-    outputs: RecordOutputs,
-    sem: asyncio.Semaphore,
-    records: dict[str, ArticleAnnotation],
-    io: Executor | None = None,
-) -> ArticleStatus:
-    """Annotate one article (file work in `io`'s threads; None: asyncio's default)."""
-    status = ArticleStatus(
-        id=article.id,
-        path=article.path,
-        sha256=article.sha256,
-        status="annotated",
-        encoding=article.encoding,
-        encoding_confidence=article.encoding_confidence,
-    )
-    t0 = time.perf_counter()
-    loop = asyncio.get_running_loop()
-    try:
-        kept = await loop.run_in_executor(io, outputs.kept_edit, article)
-        if kept is not None:
-            records[article.id] = kept
-            status.status, status.output = "kept", "kept_hand_edit"
-            _count_claims(status, kept)
-        else:
-            async with sem:
-                answer = await backend.annotate(article)
-            status.status = "cached" if answer.cached else "annotated"
-            status.attempts = answer.attempts
-            status.batch = getattr(backend, "batches", {}).get(article.sha256)
-            dups = [d.path for d in plan.copies.get(article.sha256, [])]
-            record = build_record(
-                article, answer.extraction, answer.info, duplicates=dups, flags=answer.gaps
-            )
-            if answer.gaps:  # written, but not done: the next run asks the gaps again
-                status.status, status.error = "partial", "; ".join(answer.gaps)
-            if answer.info.usage:
-                status.tokens = answer.info.usage.model_dump()
-            # file work in a thread: the event loop keeps sending requests meanwhile
-            status.output, status.output_sha256 = await loop.run_in_executor(
-                io, outputs.write, article.id, record
-            )
-            records[article.id] = record
-            _count_claims(status, record)
-    except EndpointError as exc:
-        if exc.fatal:  # every other article would fail the same way: stop the run
-            raise
-        _failed(status, str(exc), attempts=exc.attempts)
-    except AnnotatorError as exc:
-        _failed(status, str(exc))
-    except Exception as exc:  # one article's bug must not stop the others
-        _failed(status, f"unexpected {type(exc).__name__}: {exc}")
-    status.seconds = round(time.perf_counter() - t0, 3)
-    return status
-
-
-def _failed(status: ArticleStatus, error: str, attempts: int | None = None) -> None:
-    status.status, status.error = "failed", " ".join(error.split())
-    status.claims, status.grounding = 0, {}
-    if attempts:
-        status.attempts = attempts
-
-
-def _count_claims(status: ArticleStatus, record: ArticleAnnotation) -> None:
-    status.claims = len(record.claims)
-    counts = {"exact": 0, "fuzzy": 0, "none": 0}
-    for c in record.claims:
-        counts[c.grounding] += 1
-    status.grounding = counts
-
-
-def _duplicate_rows(article: Article, dups: list[Article]) -> list[ArticleStatus]:
-    return [
-        ArticleStatus(
-            id=d.id,
-            path=d.path,
-            sha256=d.sha256,
-            status="duplicate",
-            duplicate_of=article.id,
-            encoding=d.encoding,
-        )
-        for d in dups
-    ]
 
 
 def write_event_outputs(

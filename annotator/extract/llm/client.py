@@ -4,6 +4,9 @@ One retry layer per concern:
 - the openai client is built with `max_retries=0` (it never retries on its own);
 - tenacity retries transport faults here: 429 (honouring Retry-After), 5xx, timeouts and
   connection errors, with exponential backoff, jitter and a hard `--deadline` per request;
+  faults that outlast the retries are `TransportFailed` (this request failed; the caller
+  may go on with others), unless they would fail every request (never connected,
+  `--deadline` run out);
 - an answer that does not fit the schema is re-asked with the error (`structured.py`);
 - `finish_reason: length` is `OutputTruncated`, never parsed; a context-window 400 is
   `ContextTooLong` (an `OutputTruncated`), so the caller splits the text either way;
@@ -41,7 +44,6 @@ from tenacity import (
 
 from annotator.core.errors import (
     EndpointError,
-    EndpointUnreachable,
     ExtractionInvalid,
     OutputTruncated,
 )
@@ -51,9 +53,11 @@ from annotator.extract.llm import wire
 from annotator.extract.llm.params import TOKEN_LIMIT_PARAMS, RequestParams, request_params
 from annotator.extract.llm.server_errors import (
     ServerError,
+    TransportKind,
     request_rejected,
     server_error,
     status_error,
+    transport_error,
 )
 from annotator.extract.llm.strict import strict_model
 from annotator.extract.llm.structured import StructuredFormat, Unparsed
@@ -132,6 +136,9 @@ class StructuredClient:
         self.strict = strict and self.mode != "json"
         self.params: RequestParams = request_params(config)
         self.spent = Usage()  # every live response of this client, re-asks and failures too
+        # the endpoint has answered an HTTP request (any status): from then on a refused or
+        # dropped connection is a transport fault, no longer a wrong --base-url
+        self.answered = False
         self._openai = openai.AsyncOpenAI(
             base_url=config.base_url,
             api_key=config.api_key,
@@ -262,46 +269,56 @@ class StructuredClient:
         """Send a prepared body; re-ask with the validation error when the answer does not
         fit the schema (also when the answer came from `answers`, a batch result)."""
         budget = next((body[k] for k in TOKEN_LIMIT_PARAMS if body.get(k)), None)
-        attempts = 0
+        attempts = 0  # requests sent, re-asks and retries included
+        received = Usage()  # tokens of every answer received, used or not
 
         async def post(sent: dict[str, Any]) -> ChatCompletion:
             async def once() -> ChatCompletion:
-                nonlocal attempts
-                if self.answers is not None:
-                    known = await self.answers(sent)
-                    if known is not None:
-                        wire.check_refusal(known)
-                        return known
-                attempts += 1
-                return await self._send(sent)
+                nonlocal attempts, received
+                known = await self.answers(sent) if self.answers is not None else None
+                if known is None:
+                    attempts += 1
+                    known = await self._send(sent)
+                received = received + wire.usage(known)
+                wire.check_refusal(known)
+                return known
 
             return cast(ChatCompletion, await self._call_with_retries(once))
 
         try:
             value, raw, spent = await fmt.ask(body, post, validation_retries)
+        except EndpointError as exc:
+            # what this call cost, whatever ended it: the caller counts failed calls too
+            exc.attempts, exc.usage = max(exc.attempts, attempts), received
+            raise
         except IncompleteOutputException:
-            raise OutputTruncated(
+            error: EndpointError = OutputTruncated(
                 f"model output was cut at the token limit ({budget} tokens) "
                 f"(finish_reason 'length'); not parsed",
                 attempts=attempts,
                 endpoint=self.config.base_url,
-            ) from None
+            )
+            error.usage = received
+            raise error from None
         except Unparsed as exc:
             # the token count of all attempts, as instructor counted it
             if budget and wire.hit_token_limit(exc.last, budget, exc.spent.completion_tokens):
-                raise OutputTruncated(
+                error = OutputTruncated(
                     f"model output reached the token limit ({budget} tokens) and did "
                     "not parse; not used",
                     attempts=attempts,
                     endpoint=self.config.base_url,
-                ) from None
-            raise ExtractionInvalid(
-                f"model output did not match the {fmt.response_model.__name__} schema after "
-                f"{validation_retries + 1} attempt(s) in mode {self.mode!r}: "
-                f"{self._clean(str(exc.error))[:300]}",
-                attempts=attempts,
-                endpoint=self.config.base_url,
-            ) from None
+                )
+            else:
+                error = ExtractionInvalid(
+                    f"model output did not match the {fmt.response_model.__name__} schema "
+                    f"after {validation_retries + 1} attempt(s) in mode {self.mode!r}: "
+                    f"{self._clean(str(exc.error))[:300]}",
+                    attempts=attempts,
+                    endpoint=self.config.base_url,
+                )
+            error.usage = received
+            raise error from None
         return Completion(
             value=value,
             usage=spent,
@@ -319,6 +336,7 @@ class StructuredClient:
                     "/chat/completions", body=self._wire(body), cast_to=ChatCompletion
                 )
             except openai.APIStatusError as exc:
+                self.answered = True
                 error = _server_error(exc)
                 wrong = error.rejected_parameter
                 if wrong and not error.context_overflow and self.params.adapt(*wrong):
@@ -332,8 +350,8 @@ class StructuredClient:
                 if rejected is not None:
                     raise rejected from None
                 raise
+            self.answered = True
             self.spent = self.spent + wire.usage(raw)
-            wire.check_refusal(raw)
             return raw
         raise EndpointError(  # pragma: no cover - adapt() allows each change once
             f"{self.config.base_url} kept rejecting request parameters",
@@ -359,14 +377,13 @@ class StructuredClient:
             raise
         except TimeoutError:
             attempts = retrying.statistics.get("attempt_number", 1)
-            error = EndpointError(
-                f"{cfg.base_url} timed out: no answer within --deadline {cfg.deadline:g}s "
-                f"({attempts} attempt(s), --timeout {cfg.timeout:g}s each); {SLOW_HINT}",
-                attempts=attempts,
+            raise transport_error(
+                "deadline",
                 endpoint=cfg.base_url,
-            )
-            error.transport = True
-            raise error from None
+                attempts=attempts,
+                timeout=cfg.timeout,
+                deadline=cfg.deadline,
+            ) from None
         except openai.APIError as exc:
             error = self._translate(exc, retrying.statistics.get("attempt_number", 1))
             error.transport = is_transient(exc)
@@ -378,19 +395,18 @@ class StructuredClient:
 
     def _translate(self, exc: openai.APIError, attempts: int) -> EndpointError:
         url = self.config.base_url
-        tries = f"after {attempts} attempt(s)"
-        if isinstance(exc, openai.APITimeoutError):
-            return EndpointError(
-                f"{url} timed out {tries} (--timeout {self.config.timeout:g}s); {SLOW_HINT}",
-                attempts=attempts,
-                endpoint=url,
+        # The class says what the caller may do next: TransportFailed (timeouts, 429, 5xx,
+        # a dropped connection to an endpoint that has answered) fails this request only;
+        # EndpointUnreachable (never answered), EndpointAuthError, a 404 or a rejected mode
+        # would fail every request the same way (server_errors.status_error).
+        if isinstance(exc, openai.APITimeoutError | openai.APIConnectionError):
+            timed_out = isinstance(exc, openai.APITimeoutError)
+            kind: TransportKind = (
+                "timeout" if timed_out else "dropped" if self.answered else "unreachable"
             )
-        if isinstance(exc, openai.APIConnectionError):
-            return EndpointUnreachable(
-                f"cannot connect to {url} {tries}: is the server running? "
-                "Check --base-url (or ANNOTATE_BASE_URL), or use --backend rules offline",
-                attempts=attempts,
-                endpoint=url,
+            detail = self._clean(str(exc))
+            return transport_error(
+                kind, endpoint=url, attempts=attempts, timeout=self.config.timeout, detail=detail
             )
         if isinstance(exc, openai.APIStatusError):
             error = _server_error(exc)
@@ -405,13 +421,6 @@ class StructuredClient:
         return EndpointError(
             f"{url}: {self._clean(str(exc))[:200]}", attempts=attempts, endpoint=url
         )
-
-
-# a local server answering one request at a time makes queued requests wait out their timeout
-SLOW_HINT = (
-    "a server that answers one request at a time needs --concurrency 1 or a longer "
-    "--timeout, and a smaller --max-tokens shortens each answer"
-)
 
 
 def _pooled_http_client(concurrency: int, timeout: float) -> Any:

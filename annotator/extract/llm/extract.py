@@ -7,8 +7,9 @@ answer budget must fit together. An answer cut at the token limit, or a request 
 server rejects as longer than its context (HTTP 400 "maximum context length"), is split
 in two and each half asked again, never parsed or retried as is.
 
-A piece that fails even so (cut at the smallest size, invalid after the re-asks, refused)
-does not sink the article: the other pieces' claims are kept and the gap is reported
+A piece that fails even so (cut at the smallest size, invalid after the re-asks, refused,
+or transport faults that outlasted every retry: see `PIECE_FAILURES`) does not sink the
+article: the other pieces' claims are kept and the gap is reported
 (`ExtractionOutcome.gaps`), and the piece log lets a later run ask only that piece again."""
 
 from __future__ import annotations
@@ -16,13 +17,21 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
-from annotator.core.errors import ContextTooLong, ExtractionInvalid, OutputTruncated
+from annotator.core.errors import (
+    ContextTooLong,
+    EndpointError,
+    ExtractionInvalid,
+    ModelRefused,
+    OutputTruncated,
+    TransportFailed,
+)
 from annotator.core.models import Usage
 from annotator.extract.llm.pieces import (
     PIECE_FAILURES,
     PieceDone,
     PieceFailed,
     PieceLog,
+    PieceSplit,
     failure_reason,
     gap_flags,
 )
@@ -45,8 +54,8 @@ MIN_ANSWER_TOKENS = 512
 @dataclass
 class ExtractionOutcome:
     extraction: Extraction
-    usage: Usage
-    attempts: int
+    usage: Usage  # every request made for the article: answered, cut, failed
+    attempts: int  # requests sent in this call (answers reused from `earlier` cost none)
     model: str | None
     chunks: int = 0  # parts of the text that were sent (more than one for long articles)
     requoted: int = 0  # claims sent back once because their quote was not found
@@ -113,9 +122,12 @@ class LLMExtractor:
         for chunk in split_text(article.text, chunk_chars):
             await self._extract_chunk(article, start, chunk, outcome, earlier)
             start += len(chunk)
+        outcome.usage = outcome.pieces.usage
         failed = outcome.pieces.failed
         if failed and not outcome.pieces.done and failed[0].error is not None:
-            raise failed[0].error
+            error = failed[0].error
+            error.attempts, error.usage = outcome.attempts, outcome.usage  # the article's
+            raise error
         return outcome
 
     def _sizes(self, article: Article) -> tuple[int, int | None]:
@@ -173,9 +185,10 @@ class LLMExtractor:
             if known is not None:
                 self._add(out, known)
                 return
-            if earlier.was_split(start, end) and len(chunk) > MIN_CHUNK_CHARS:
+            split = earlier.was_split(start, end)
+            if split is not None and len(chunk) > MIN_CHUNK_CHARS:
                 # cut at the token budget last time: ask for the halves straight away
-                out.pieces.split.append((start, end))
+                out.pieces.split.append(split)
                 await self._split(article, start, chunk, out, earlier)
                 return
         chunk_chars, budget = self._sizes(article)
@@ -191,22 +204,36 @@ class LLMExtractor:
         except OutputTruncated as exc:
             # The answer did not fit the token budget, or the request did not fit the
             # context: split the text and try each piece.
+            out.attempts += exc.attempts
             if isinstance(exc, ContextTooLong) and exc.context_tokens:
                 self.context_tokens = exc.context_tokens
             if len(chunk) <= MIN_CHUNK_CHARS:
-                out.pieces.failed.append(PieceFailed(start, end, failure_reason(exc), exc))
+                self._fail(out, start, end, exc)
                 return
-            out.pieces.split.append((start, end))
+            out.pieces.split.append(PieceSplit(start, end, exc.usage or Usage()))
             await self._split(article, start, chunk, out, earlier)
             return
-        except PIECE_FAILURES as exc:  # invalid after the re-asks, or refused
-            out.pieces.failed.append(PieceFailed(start, end, failure_reason(exc), exc))
+        except PIECE_FAILURES as exc:  # invalid after the re-asks, refused, transport
+            out.attempts += exc.attempts
+            self._fail(out, start, end, exc)
             return
         out.attempts += done.attempts
+        try:
+            spent, requoted = await self._requote(chunk, done.value, out)
+        except TransportFailed as exc:
+            # the answer is not kept without its quotes checked: the piece is asked again
+            out.attempts += exc.attempts
+            exc.usage = done.usage + (exc.usage or Usage())
+            self._fail(out, start, end, exc)
+            return
         out.model = done.model
         out.answered_now += 1
-        spent, requoted = await self._requote(chunk, done.value, out)
         self._add(out, PieceDone(start, end, done.value, done.usage + spent, requoted))
+
+    @staticmethod
+    def _fail(out: ExtractionOutcome, start: int, end: int, exc: EndpointError) -> None:
+        usage = exc.usage or Usage()
+        out.pieces.failed.append(PieceFailed(start, end, failure_reason(exc), exc, usage))
 
     async def _split(
         self,
@@ -223,7 +250,6 @@ class LLMExtractor:
 
     @staticmethod
     def _add(out: ExtractionOutcome, piece: PieceDone) -> None:
-        out.usage = out.usage + piece.usage
         out.requoted += piece.requoted
         _merge(out.extraction, piece.extraction, prefix=f"k{out.chunks}_" if out.chunks else "")
         out.chunks += 1
@@ -245,10 +271,11 @@ class LLMExtractor:
         messages = self.requote_prompt.render(article=text, claims=listing)
         try:
             done = await self.client.complete(messages, QuoteFixes, validation_retries=1)
-        except (OutputTruncated, ExtractionInvalid):
+        except (OutputTruncated, ExtractionInvalid, ModelRefused) as exc:
             # the re-ask is a second chance, not a requirement: the claims stay, and
             # grounding marks their quotes 'none'
-            return Usage(), len(missing)
+            out.attempts += exc.attempts
+            return exc.usage or Usage(), len(missing)
         out.attempts += done.attempts
         for fix in done.value.fixes:
             if 1 <= fix.index <= len(missing) and fix.quote.strip():

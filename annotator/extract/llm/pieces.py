@@ -16,19 +16,27 @@ from annotator.core.errors import (
     ExtractionInvalid,
     ModelRefused,
     OutputTruncated,
+    TransportFailed,
 )
 from annotator.core.models import Usage
 from annotator.extract.schema import Extraction
 
 # What can go wrong with one piece while the endpoint itself works: the other pieces are
-# still worth asking. Transport and configuration errors stay errors of the article.
-PIECE_FAILURES = (OutputTruncated, ExtractionInvalid, ModelRefused)
+# still worth asking. That includes transport faults that outlasted the retries
+# (TransportFailed: 5xx, 429, timeouts, a dropped connection once the endpoint has
+# answered), since the next request may be answered. Errors that would fail every piece
+# the same way stay errors of the article (or the run): a rejected key, an unknown model,
+# an endpoint never reached, a rejected mode or parameter, the --deadline running out
+# (DeadlineExceeded); a partial record must not hide a configuration error.
+PIECE_FAILURES = (OutputTruncated, ExtractionInvalid, ModelRefused, TransportFailed)
 
 Range = tuple[int, int]
 
 
 def failure_reason(exc: EndpointError) -> str:
     """Why a piece has no annotation, in a few words for the record's flag."""
+    if isinstance(exc, TransportFailed):
+        return exc.reason
     if isinstance(exc, ContextTooLong):
         return "text did not fit the model's context"
     if isinstance(exc, OutputTruncated):
@@ -53,6 +61,17 @@ class PieceFailed:
     end: int
     reason: str
     error: EndpointError | None = None  # None when read back from the cache
+    usage: Usage = field(default_factory=Usage)  # what the failed requests cost
+
+
+@dataclass
+class PieceSplit:
+    """A piece whose answer was cut (or whose request did not fit the context), so it was
+    asked again in halves; `usage`: what the cut answer cost."""
+
+    start: int
+    end: int
+    usage: Usage = field(default_factory=Usage)
 
 
 @dataclass
@@ -60,14 +79,25 @@ class PieceLog:
     """Every piece of one article, in text order."""
 
     done: list[PieceDone] = field(default_factory=list)
-    split: list[Range] = field(default_factory=list)  # asked, cut, asked again in halves
+    split: list[PieceSplit] = field(default_factory=list)  # asked, cut, asked again in halves
     failed: list[PieceFailed] = field(default_factory=list)
 
     def known(self, start: int, end: int) -> PieceDone | None:
         return next((p for p in self.done if (p.start, p.end) == (start, end)), None)
 
-    def was_split(self, start: int, end: int) -> bool:
-        return (start, end) in self.split
+    def was_split(self, start: int, end: int) -> PieceSplit | None:
+        return next((p for p in self.split if (p.start, p.end) == (start, end)), None)
+
+    @property
+    def usage(self) -> Usage:
+        """Tokens of every request made for the article's pieces: the answers kept, the
+        cut answers that made a piece split, and the failed pieces' last attempts."""
+        total = Usage()
+        for usage in [p.usage for p in self.done] + [p.usage for p in self.split]:
+            total = total + usage
+        for f in self.failed:
+            total = total + f.usage
+        return total
 
     def to_json(self) -> dict[str, Any]:
         return {
@@ -80,8 +110,13 @@ class PieceLog:
                 }
                 for p in self.done
             ],
-            "split": [list(r) for r in self.split],
-            "failed": [{"span": [f.start, f.end], "reason": f.reason} for f in self.failed],
+            "split": [
+                {"span": [p.start, p.end], "usage": p.usage.model_dump()} for p in self.split
+            ],
+            "failed": [
+                {"span": [f.start, f.end], "reason": f.reason, "usage": f.usage.model_dump()}
+                for f in self.failed
+            ],
         }
 
     @classmethod
@@ -99,9 +134,18 @@ class PieceLog:
                     int(p.get("requoted") or 0),
                 )
             )
-        log.split = [(int(s), int(e)) for s, e in data["split"]]
+        for p in data["split"]:  # [start, end] in entries written before usage was kept
+            span, usage = (p, {}) if isinstance(p, list) else (p["span"], p.get("usage"))
+            log.split.append(
+                PieceSplit(int(span[0]), int(span[1]), Usage.model_validate(usage or {}))
+            )
         log.failed = [
-            PieceFailed(int(f["span"][0]), int(f["span"][1]), str(f["reason"]))
+            PieceFailed(
+                int(f["span"][0]),
+                int(f["span"][1]),
+                str(f["reason"]),
+                usage=Usage.model_validate(f.get("usage") or {}),
+            )
             for f in data["failed"]
         ]
         return log

@@ -1,5 +1,7 @@
 """What an endpoint's error answer means, read from its status code and body (pure),
-and the one-line error it becomes (`request_rejected`, `status_error`).
+and the one-line error it becomes (`request_rejected`, `status_error`; `transport_error`
+for a request that got no answer at all). The error's class tells the caller whether
+other requests may fare better (`TransportFailed`) or would all fail the same way.
 
 Matched narrowly, on the messages real servers send (a message that merely mentions
 "tools" is not a mode rejection):
@@ -29,14 +31,17 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, Literal
 
 from annotator.core.errors import (
     ContextTooLong,
+    DeadlineExceeded,
     EndpointAuthError,
     EndpointError,
+    EndpointUnreachable,
     ModeUnsupported,
     ParameterRejected,
+    TransportFailed,
 )
 
 _MODE_REJECTION = re.compile(
@@ -142,6 +147,64 @@ def request_rejected(
     return None
 
 
+# a local server answering one request at a time makes queued requests wait out their timeout
+SLOW_HINT = (
+    "a server that answers one request at a time needs --concurrency 1 or a longer "
+    "--timeout, and a smaller --max-tokens shortens each answer"
+)
+
+
+def attempts_text(n: int) -> str:
+    return "1 attempt" if n == 1 else f"{n} attempts"
+
+
+TransportKind = Literal["timeout", "dropped", "unreachable", "deadline"]
+
+
+def transport_error(
+    kind: TransportKind,
+    *,
+    endpoint: str,
+    attempts: int,
+    timeout: float,
+    deadline: float = 0.0,
+    detail: str = "",
+) -> EndpointError:
+    """The one-line error for a request that got no answer through its retries: each
+    attempt timed out, the connection failed (`dropped` once the endpoint has answered
+    before, else `unreachable`: a wrong address), or `--deadline` ran out."""
+    tries = f"after {attempts} attempt(s)"
+    if kind == "timeout":
+        return TransportFailed(
+            f"{endpoint} timed out {tries} (--timeout {timeout:g}s); {SLOW_HINT}",
+            reason=f"no answer in {attempts_text(attempts)} of {timeout:g}s",
+            attempts=attempts,
+            endpoint=endpoint,
+        )
+    if kind == "dropped":
+        return TransportFailed(
+            f"the connection to {endpoint} failed {tries} ({detail[:120]})",
+            reason=f"connection failed after {attempts_text(attempts)}",
+            attempts=attempts,
+            endpoint=endpoint,
+        )
+    if kind == "unreachable":
+        error: EndpointError = EndpointUnreachable(
+            f"cannot connect to {endpoint} {tries}: is the server running? "
+            "Check --base-url (or ANNOTATE_BASE_URL), or use --backend rules offline",
+            attempts=attempts,
+            endpoint=endpoint,
+        )
+        error.transport = True
+        return error
+    return DeadlineExceeded(
+        f"{endpoint} timed out: no answer within --deadline {deadline:g}s "
+        f"({attempts} attempt(s), --timeout {timeout:g}s each); {SLOW_HINT}",
+        attempts=attempts,
+        endpoint=endpoint,
+    )
+
+
 def status_error(
     error: ServerError, *, endpoint: str, model: str | None, mode: str, attempts: int, detail: str
 ) -> EndpointError:
@@ -162,8 +225,9 @@ def status_error(
             endpoint=endpoint,
         )
     if error.status == 429:
-        return EndpointError(
+        return TransportFailed(
             f"{endpoint} kept rate-limiting (HTTP 429) {tries}: {detail[:160]}",
+            reason=f"rate-limited (HTTP 429) after {attempts_text(attempts)}",
             attempts=attempts,
             endpoint=endpoint,
         )
@@ -171,6 +235,14 @@ def status_error(
         return ModeUnsupported(
             f"{endpoint} rejected structured-output mode {mode!r} (HTTP "
             f"{error.status}: {detail[:160]}); use --mode auto or --mode tools",
+            attempts=attempts,
+            endpoint=endpoint,
+        )
+    if error.transient:  # the server is there and working, this request was unlucky
+        what = "server error" if error.status >= 500 else "HTTP"
+        return TransportFailed(
+            f"{endpoint} answered HTTP {error.status} {tries}: {detail[:200]}",
+            reason=f"{what} {error.status} after {attempts_text(attempts)}",
             attempts=attempts,
             endpoint=endpoint,
         )
