@@ -169,9 +169,9 @@ def spell_out_acronyms(texts: Sequence[str], feats: Sequence[StatementFeatures])
     out = []
     for text, f in zip(texts, feats, strict=True):
         for word in sorted(f.names | ({f.lead} if f.lead else set())):
-            name = full.get(word)
-            if name is not None and name not in text:
-                text = re.sub(rf"\b{word.upper()}\b", name, text)
+            spelt = full.get(word)
+            if spelt is not None and spelt not in text:
+                text = re.sub(rf"\b{word.upper()}\b", spelt, text)
         out.append(text)
     return out
 
