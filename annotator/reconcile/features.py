@@ -204,9 +204,7 @@ _DETERMINERS = frozenset(split_words("the a an this that these those its their h
 
 def _names(
     spans: list[re.Match[str]], cased: list[str], raw: list[str], kinds: list[int]
-) -> tuple[
-    frozenset[tuple[str, ...]], frozenset[tuple[str, str]], frozenset[tuple[str, str]]
-]:
+) -> tuple[frozenset[tuple[str, ...]], frozenset[tuple[str, str]], frozenset[tuple[str, str]]]:
     """(the content words of each name, (initials, word) and (initials, the name as
     written) of each name of two or more words), in one pass. A name is a run of
     capitalised words (a capitalised title inside it belongs to it); a hyphen or a small
