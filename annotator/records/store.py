@@ -7,7 +7,7 @@ of the field (`claims.2.stance`), so a hand edit can be fixed without guessing.
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
+from collections.abc import Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -17,10 +17,13 @@ from pydantic import ValidationError
 
 from annotator.core.errors import RecordError
 from annotator.core.models import ARTICLE_SCHEMA, ArticleAnnotation, Contract, EventSummary
+from annotator.core.yaml_pool import YamlWorkers
 from annotator.core.yamlio import atomic_write_text, dump_yaml, load_yaml
 from annotator.reconcile.summary import paused_gc
 
 _DUMP_CHUNK = 256  # list items per YAML dump call (bounds the node graph in memory)
+_DUMP_BLOCK = 64  # chunks dumped at once (by the workers, for a large summary)
+_LOAD_BLOCK = 16_000_000  # bytes of record YAML parsed at once
 
 # `schema` prefixes of the other documents annotate writes; such files are not records
 _OTHER_DOCUMENTS = (
@@ -58,10 +61,12 @@ def read_article_records(directory: Path) -> RecordFolder:
         raise RecordError(str(directory), "", "not a folder of per-article records")
     found = RecordFolder()
     seen: dict[str, Path] = {}
-    with paused_gc():
-        for path in record_paths(directory):
+    with paused_gc(), YamlWorkers() as pool:
+        for path, text, data in _parsed(record_paths(directory), pool):
             try:
-                record = _load(path)
+                if isinstance(text, RecordError):
+                    raise text
+                record = _record(str(path), text, data)
             except _NotARecord:
                 continue
             except RecordError as exc:
@@ -91,16 +96,57 @@ def load_article_records(directory: Path) -> list[ArticleAnnotation]:
     return found.records
 
 
-def _load(path: Path) -> ArticleAnnotation:
+def _balanced(items: list[Any], weights: list[int]) -> list[list[Any]]:
+    """`items` in order, cut into groups of at most `_DUMP_CHUNK` items and about a
+    sixteenth of the total weight each (one group per dump call)."""
+    target = max(1, sum(weights) // 16)
+    groups: list[list[Any]] = [[]]
+    weight = 0
+    for item, w in zip(items, weights, strict=True):
+        if groups[-1] and (weight + w > target or len(groups[-1]) >= _DUMP_CHUNK):
+            groups.append([])
+            weight = 0
+        groups[-1].append(item)
+        weight += w
+    return groups
+
+
+def _parsed(
+    paths: Sequence[Path], pool: YamlWorkers
+) -> Iterator[tuple[Path, str | RecordError, Any]]:
+    """(path, its text or why it cannot be read, its YAML or None), in order; parsed in
+    blocks of about `_LOAD_BLOCK` bytes (by the workers where the folder is large), so the
+    parsed documents of a large folder are never all held at once."""
+    block: list[tuple[Path, str | RecordError]] = []
+    size = 0
+    for k, path in enumerate(paths):
+        text = _read(path)
+        block.append((path, text))
+        size += len(text) if isinstance(text, str) else 0
+        if size >= _LOAD_BLOCK or k == len(paths) - 1:
+            texts = [t for _, t in block if isinstance(t, str)]
+            parsed = iter(pool.load(texts))
+            for p, t in block:
+                yield p, t, next(parsed) if isinstance(t, str) else None
+            block, size = [], 0
+
+
+def _read(path: Path) -> str | RecordError:
     where = str(path)
     try:
-        text = path.read_text(encoding="utf-8")
+        return path.read_text(encoding="utf-8")
     except UnicodeDecodeError as exc:
-        raise RecordError(where, "", f"not UTF-8 text ({exc.reason} at byte {exc.start})") from exc
+        reason = f"not UTF-8 text ({exc.reason} at byte {exc.start})"
+        return RecordError(where, "", reason)
     except OSError as exc:
-        raise RecordError(where, "", f"cannot read: {exc.strerror or exc}") from exc
+        return RecordError(where, "", f"cannot read: {exc.strerror or exc}")
+
+
+def _record(where: str, text: str, data: Any) -> ArticleAnnotation:
+    """The record in `text`; `data`: its YAML if parsed already (None: parse it here)."""
     try:
-        data = load_yaml(text)
+        if data is None:
+            data = load_yaml(text)
     except yaml.MarkedYAMLError as exc:
         mark = exc.problem_mark or exc.context_mark
         at = f" at line {mark.line + 1}, column {mark.column + 1}" if mark else ""
@@ -175,13 +221,19 @@ def write_event_summary(summary: EventSummary, path: Path) -> None:
 def event_summary_yaml(summary: EventSummary) -> str:
     head = summary.model_dump(mode="json", by_alias=True, exclude={"claims", "conflicts"})
     parts = [dump_yaml(head)]
-    for key in ("claims", "conflicts"):
-        items: Sequence[Contract] = getattr(summary, key)
-        if not items:
-            parts.append(dump_yaml({key: []}))
-            continue
-        parts.append(f"{key}:\n")
-        for start in range(0, len(items), _DUMP_CHUNK):
-            chunk = items[start : start + _DUMP_CHUNK]
-            parts.append(dump_yaml([item.model_dump(mode="json") for item in chunk]))
+    with YamlWorkers() as pool:
+        for key in ("claims", "conflicts"):
+            items: Sequence[Contract] = getattr(summary, key)
+            if not items:
+                parts.append(dump_yaml({key: []}))
+                continue
+            parts.append(f"{key}:\n")
+            step = _DUMP_CHUNK * _DUMP_BLOCK
+            for begin in range(0, len(items), step):  # a block of items at a time
+                dumped = [item.model_dump(mode="json") for item in items[begin : begin + step]]
+                # a list's YAML is its items' YAML one after the other: the items are
+                # grouped by their weight (provenance entries), so the groups are alike
+                groups = _balanced(dumped, [len(x.get("provenance") or ()) + 1 for x in dumped])
+                hint = 400 * sum(len(x.get("provenance") or ()) + 1 for x in dumped)
+                parts.extend(pool.dump(groups, hint))
     return "".join(parts)
