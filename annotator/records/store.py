@@ -233,7 +233,7 @@ def event_summary_yaml(summary: EventSummary) -> str:
                 dumped = [item.model_dump(mode="json") for item in items[begin : begin + step]]
                 # a list's YAML is its items' YAML one after the other: the items are
                 # grouped by their weight (provenance entries), so the groups are alike
-                groups = _balanced(dumped, [len(x.get("provenance") or ()) + 1 for x in dumped])
-                hint = 400 * sum(len(x.get("provenance") or ()) + 1 for x in dumped)
-                parts.extend(pool.dump(groups, hint))
+                weights = [len(x.get("provenance") or ()) + 1 for x in dumped]
+                # about 400 bytes of YAML per provenance entry
+                parts.extend(pool.dump(_balanced(dumped, weights), 400 * sum(weights)))
     return "".join(parts)
