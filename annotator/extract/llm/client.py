@@ -209,12 +209,16 @@ class StructuredClient:
         *,
         max_tokens: int | None = None,
         validation_retries: int = 1,
+        max_attempts: int | None = None,
     ) -> Completion[T]:
-        """One structured call, retried on transport faults and re-asked (up to
-        `validation_retries` times) with the validation error; raises an EndpointError."""
+        """One structured call, retried on transport faults (`max_attempts`, default the
+        config's, attempts per request) and re-asked (up to `validation_retries` times)
+        with the validation error; raises an EndpointError."""
         fmt = self.structured_format(response_model)
         body = self._wire(fmt.body(messages, **self._params(max_tokens)))
-        return await self.complete_body(body, fmt, validation_retries=validation_retries)
+        return await self.complete_body(
+            body, fmt, validation_retries=validation_retries, max_attempts=max_attempts
+        )
 
     async def complete_body(
         self,
@@ -222,6 +226,7 @@ class StructuredClient:
         fmt: StructuredFormat[T],
         *,
         validation_retries: int = 1,
+        max_attempts: int | None = None,
     ) -> Completion[T]:
         """Send a prepared body; re-ask with the validation error when the answer does not
         fit the schema (also when the answer came from `answers`, a batch result)."""
@@ -240,7 +245,7 @@ class StructuredClient:
                 wire.check_refusal(known)
                 return known
 
-            return cast(ChatCompletion, await self.retries.call(once))
+            return cast(ChatCompletion, await self.retries.call(once, max_attempts))
 
         try:
             value, raw, spent = await fmt.ask(body, post, validation_retries)

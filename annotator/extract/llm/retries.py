@@ -81,14 +81,16 @@ class TransportRetries:
         # dropped connection is a transport fault, no longer a wrong --base-url
         self.answered = False
 
-    async def call(self, fn: Callable[[], Awaitable[Any]]) -> Any:
-        """`fn()` retried on transport faults; an EndpointError when retrying did not fix
-        it (or `fn` raised one itself)."""
+    async def call(self, fn: Callable[[], Awaitable[Any]], max_attempts: int | None = None) -> Any:
+        """`fn()` retried on transport faults (`max_attempts` attempts at most, default
+        the config's); an EndpointError when retrying did not fix it (or `fn` raised one
+        itself)."""
         cfg = self.config
+        attempts = max_attempts or cfg.max_attempts
         retrying = AsyncRetrying(
             retry=retry_if_exception(is_transient),
             wait=backoff_wait,
-            stop=stop_after_attempt(cfg.max_attempts) | stop_after_delay(cfg.deadline),
+            stop=stop_after_attempt(attempts) | stop_after_delay(cfg.deadline),
             reraise=True,
             sleep=asyncio.sleep,
         )
