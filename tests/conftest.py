@@ -45,9 +45,9 @@ def _no_network(monkeypatch: pytest.MonkeyPatch) -> None:
 
 @pytest.fixture(autouse=True)
 def _fast_backoff(monkeypatch: pytest.MonkeyPatch) -> None:
-    import annotator.extract.llm.client as client
+    import annotator.extract.llm.retries as retries
 
-    monkeypatch.setattr(client, "BACKOFF_BASE", 0.02)
+    monkeypatch.setattr(retries, "BACKOFF_BASE", 0.02)
 
 
 @pytest.fixture

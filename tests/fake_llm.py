@@ -280,15 +280,21 @@ class FakeChatServer:
                 self._faults.append(Fault(kind, retry_after, hang_seconds))
 
     def fail_requests(
-        self, kind: str, *, containing: str = "", model: str | None = "Extraction"
+        self,
+        kind: str,
+        *,
+        containing: str = "",
+        model: str | None = "Extraction",
+        hang_seconds: float = 30.0,
     ) -> None:
         """Fail every request (for response model `model`, None: any) whose messages
         contain `containing` with fault `kind`, for as long as the server runs: one piece
-        of a long article fails each time it is sent, however it is split."""
+        of a long article fails each time it is sent, however it is split. A `hang`
+        answers after `hang_seconds` (a client with a shorter timeout has given up)."""
         if kind not in FAULTS:
             raise ValueError(f"unknown standing fault {kind!r}; one of {FAULTS}")
         with self._lock:
-            self._standing.append((containing, model, Fault(kind)))
+            self._standing.append((containing, model, Fault(kind, hang_seconds=hang_seconds)))
 
     def clear_standing_faults(self) -> None:
         with self._lock:

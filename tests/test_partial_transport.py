@@ -156,6 +156,48 @@ def test_dropped_connection_on_one_piece_is_a_gap(
     assert {s.id: s.status for s in result.statuses} == {"budget": "partial", "short": "annotated"}
 
 
+def test_piece_whose_every_attempt_times_out_is_a_gap_naming_the_timeout(
+    story_dir: Path, tmp_path: Path, llm: FakeChatServer
+) -> None:
+    """Each attempt at the middle piece outlasts --timeout (the server answers after 3 s,
+    the client waits 1 s): the piece is a gap whose flag names its characters and the
+    timeout, the other pieces' claims are written, and the next run sends that piece only."""
+    text = (story_dir / "budget.txt").read_text("utf-8")
+    llm.fail_requests("hang", containing=MARKER, hang_seconds=3)
+    out = tmp_path / "out"
+    proc = run_cli(story_dir, out, llm, "--timeout", "1")
+    run_dir = out / "council"
+
+    assert proc.returncode == 1, proc.stderr
+    assert "Traceback" not in proc.stderr
+    assert "(1 annotated, 1 partial)" in proc.stderr + proc.stdout
+    rec = record(run_dir)
+    (flag,) = [f for f in rec.article.flags if f.startswith("partial:")]
+    start, end, total, reason = gap_of(rec)
+    assert reason == "no answer in 2 attempts of 1s"
+    assert flag == (
+        f"partial: characters {start}-{end} of {len(text)} not annotated "
+        "(no answer in 2 attempts of 1s)"
+    )
+    assert total == len(text) and MARKER in text[start:end]
+    sent = budget_requests(llm, text)
+    assert sent == [text[:start], text[start:end], text[start:end], text[end:]]
+    outside = [s for s in said_sentences(text) if text.index(s) < start or text.index(s) >= end]
+    assert outside and [c.quote for c in rec.claims] == outside
+    row = manifest_row(run_dir)
+    assert row["status"] == "partial" and row["error"] == flag and row["attempts"] == 4
+    assert f"annotate: partial budget.txt: {flag}" in proc.stderr
+
+    llm.clear_standing_faults()
+    before = len(llm.chat_requests("Extraction"))
+    proc = run_cli(story_dir, out, llm, "--timeout", "1")
+    assert proc.returncode == 0, proc.stderr
+    assert extraction_requests(llm, before) == [text[start:end]]
+    assert manifest_row(run_dir)["status"] == "annotated"
+    assert len(record(run_dir).claims) == len(said_sentences(text))
+    assert not record(run_dir).article.flags
+
+
 @pytest.mark.parametrize("containing", ["<article>", MARKER])
 def test_rejected_key_fails_the_article_without_a_partial_record(
     story_dir: Path, tmp_path: Path, llm: FakeChatServer, containing: str
@@ -194,7 +236,8 @@ def test_every_piece_503_fails_the_article_counting_every_request(
     assert {s.id: s.status for s in result.statuses} == {"budget": "failed", "short": "failed"}
     budget = next(s for s in result.statuses if s.id == "budget")
     assert budget.error is not None and "HTTP 503 after 2 attempt(s)" in budget.error
-    assert budget.attempts == 3 * 2  # three pieces, two attempts each
+    # two pieces with two attempts each, then the third sent once as the breaker's probe
+    assert budget.attempts == 2 * 2 + 1
     assert not (result.run_dir / "articles" / "budget.yaml").exists()
 
 

@@ -213,6 +213,7 @@ def collect(
     Then `annotate run` completes from the cache with no model call.
     """
     from annotator.pipeline.batch_collect import collect as collect_batch
+    from annotator.pipeline.one_article import kept_partial_line
 
     config = _saved_endpoint(run_dir, api_key_env, need_key=not results or live)
     out = asyncio.run(
@@ -229,14 +230,18 @@ def collect(
         _say(f"failed {where}: {error}")
     for where, gaps in out.partial:
         _say(f"partial {where}: {gaps}; `annotate run` asks for the missing part again")
+    for where, gaps in out.kept_partial:
+        _say(kept_partial_line(where, gaps, "`annotate run --force`"))
     if out.unknown:
         _say(f"ignored {out.unknown} result lines for requests not in this batch plan")
     for path in out.followup:
         _say(f"wrote follow-up requests {path}: submit them (or run them) and collect again")
     partial = f"{len(out.partial)} partial, " if out.partial else ""
+    if out.kept_partial:
+        partial += f"{len(out.kept_partial)} kept-but-partial, "
     _say(
         f"{len(out.annotated)} articles collected, {out.already} already cached, {partial}"
         f"{len(out.failed)} failed, {len(out.pending)} waiting; {out.live_calls} live calls"
     )
-    if out.failed or out.partial:
+    if out.failed or out.partial or out.kept_partial:  # as `run` exits
         raise typer.Exit(1)

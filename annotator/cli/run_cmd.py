@@ -26,6 +26,7 @@ from annotator.cli.options import (
 from annotator.core.errors import AnnotatorError, UsageError
 from annotator.core.settings import MODES, endpoint_configured, resolve_endpoint
 from annotator.load.articles import MAX_FILE_BYTES
+from annotator.pipeline.one_article import kept_partial_line
 from annotator.pipeline.progress import make_progress
 from annotator.pipeline.run import (
     RunInterrupted,
@@ -223,12 +224,8 @@ def _report(console: Console, result: RunResult) -> None:
     for s in result.partial:
         err.print(f"annotate: partial {s.path}: {s.error}", markup=False, highlight=False)
     for s in result.kept_partial:
-        err.print(
-            f"annotate: kept-but-partial {s.path}: hand-edited record kept as it is, "
-            f"still {s.error}; --force annotates it again",
-            markup=False,
-            highlight=False,
-        )
+        line = kept_partial_line(s.path, s.error or "")
+        err.print(f"annotate: {line}", markup=False, highlight=False)
     if not result.statuses:
         for line in result.notices:
             console.print(f"annotate: {line}", markup=False, highlight=False)

@@ -8,6 +8,8 @@ a live answer. A request the batch never had (a re-ask, the halves of a truncate
 quote re-ask) is sent live, or with `live=False` written to a follow-up request file.
 A piece that fails even so (cut at the smallest size, invalid, refused) leaves the article
 partial, as in `run`: the other pieces' answers are cached, and `run` asks that piece again.
+A hand-edited record that is still partial is reported `kept-but-partial` as `run` reports
+it: `run` keeps it as it is, whatever the batch answered, until --force.
 
 Safe to re-run after being killed: downloads and cache entries are written atomically,
 the state after each download, and finished articles are skipped.
@@ -39,6 +41,9 @@ from annotator.pipeline.batch import (
     backend_for,
     request_key,
 )
+from annotator.pipeline.manifest import previous_manifest
+from annotator.pipeline.one_article import kept_partial_gaps
+from annotator.pipeline.ownership import RecordOutputs
 
 
 class AnswerPending(AnnotatorError):
@@ -52,6 +57,8 @@ class CollectResult:
     failed: list[tuple[str, str]] = field(default_factory=list)  # (article path, error)
     # (article path, gaps): some pieces have no answer; the others' are cached
     partial: list[tuple[str, str]] = field(default_factory=list)
+    # (article path, gaps): hand-edited records still partial, which `run` keeps as they are
+    kept_partial: list[tuple[str, str]] = field(default_factory=list)
     pending: list[str] = field(default_factory=list)  # waiting for batch answers
     followup: list[Path] = field(default_factory=list)  # new request files (no-live)
     unfinished: list[str] = field(default_factory=list)  # batches still running
@@ -148,7 +155,21 @@ async def collect(
         out.followup = job.add_requests(lines)
     out.annotated.sort()
     out.pending.sort()
+    out.kept_partial = kept_partial_records(run_dir, list(articles.values()))
     return out
+
+
+def kept_partial_records(run_dir: Path, articles: list[Article]) -> list[tuple[str, str]]:
+    """(article path, gaps) of each hand-edited record in the run folder that `run` would
+    keep as it is although it is still partial, as `run` decides it (one_article.py)."""
+    legacy = previous_manifest(run_dir / "manifest.yaml").output_hashes
+    outputs = RecordOutputs(run_dir / "articles", False, legacy)
+    found = []
+    for art in sorted(articles, key=lambda a: a.path):
+        gaps = kept_partial_gaps(outputs, art)
+        if gaps:
+            found.append((art.path, gaps))
+    return found
 
 
 async def _download(job: BatchJob, config: EndpointConfig, out: CollectResult) -> None:

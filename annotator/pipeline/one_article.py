@@ -32,6 +32,29 @@ def partial_flags(record: ArticleAnnotation) -> list[str]:
     return [f for f in record.article.flags if f.startswith(PARTIAL_FLAG)]
 
 
+def kept_partial_gaps(outputs: RecordOutputs, article: Article) -> str | None:
+    """The gaps (joined flags) of a hand-edited record that `annotate_one` would keep as
+    it is although it is still partial (`kept-but-partial`); None when a run would write
+    the record itself, or keep an edit with no gaps. Reads only: nothing is moved. An
+    edit that does not follow the contract is a run's failure to report, not this."""
+    try:
+        edit = outputs.hand_edit(article)
+    except AnnotatorError:
+        return None
+    if edit is None or edit.article.sha256 != article.sha256:
+        return None  # a run writes it (an edit of an older text is moved aside)
+    return "; ".join(partial_flags(edit)) or None
+
+
+def kept_partial_line(path: str, gaps: str, force: str = "--force") -> str:
+    """How a kept-but-partial record is reported (by `run`, and by `batch collect`, whose
+    answers `run` will not write over the edit); `force`: how to annotate it again."""
+    return (
+        f"kept-but-partial {path}: hand-edited record kept as it is, still {gaps}; "
+        f"{force} annotates it again"
+    )
+
+
 async def annotate_one(
     article: Article,
     plan: RunPlan,

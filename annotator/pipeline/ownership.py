@@ -124,16 +124,25 @@ class RecordOutputs:
             )
         return notices
 
-    def kept_edit(self, article: Article) -> ArticleAnnotation | None:
-        """The person-edited record to keep for this article, re-grounded; None when the
-        tool should (re)write it. An edit of an older text is moved aside."""
+    def hand_edit(self, article: Article) -> ArticleAnnotation | None:
+        """The person-edited record of this article's id as it is on disk (nothing moved
+        or re-grounded); None when there is none, it is the tool's own, or --force.
+        Raises RecordError when the edit does not follow the contract."""
         path = self.path(article.id)
         if self.force or not path.is_file():
             return None
         data = path.read_bytes()
         if self.log.owns(article.id, data):
             return None
-        record = _load_kept_record(path, data)
+        return _load_kept_record(path, data)
+
+    def kept_edit(self, article: Article) -> ArticleAnnotation | None:
+        """The person-edited record to keep for this article, re-grounded; None when the
+        tool should (re)write it. An edit of an older text is moved aside."""
+        path = self.path(article.id)
+        record = self.hand_edit(article)
+        if record is None:
+            return None
         if record.article.sha256 != article.sha256:
             moved = move_aside(path)
             self.notices.append(

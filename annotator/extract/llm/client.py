@@ -2,7 +2,7 @@
 
 One retry layer per concern:
 - the openai client is built with `max_retries=0` (it never retries on its own);
-- tenacity retries transport faults here: 429 (honouring Retry-After), 5xx, timeouts and
+- `retries.py` retries transport faults: 429 (honouring Retry-After), 5xx, timeouts and
   connection errors, with exponential backoff, jitter and a hard `--deadline` per request;
   faults that outlast the retries are `TransportFailed` (this request failed; the caller
   may go on with others), unless they would fail every request (never connected,
@@ -24,7 +24,6 @@ from __future__ import annotations
 
 import asyncio
 import logging
-import random
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from typing import Any, Generic, TypeVar, cast
@@ -34,13 +33,6 @@ import openai
 from instructor.core.exceptions import IncompleteOutputException
 from openai.types.chat import ChatCompletion
 from pydantic import BaseModel
-from tenacity import (
-    AsyncRetrying,
-    RetryCallState,
-    retry_if_exception,
-    stop_after_attempt,
-    stop_after_delay,
-)
 
 from annotator.core.errors import (
     EndpointError,
@@ -51,14 +43,8 @@ from annotator.core.models import Usage
 from annotator.core.settings import EndpointConfig
 from annotator.extract.llm import wire
 from annotator.extract.llm.params import TOKEN_LIMIT_PARAMS, RequestParams, request_params
-from annotator.extract.llm.server_errors import (
-    ServerError,
-    TransportKind,
-    request_rejected,
-    server_error,
-    status_error,
-    transport_error,
-)
+from annotator.extract.llm.retries import TransportRetries, status_of
+from annotator.extract.llm.server_errors import request_rejected
 from annotator.extract.llm.strict import strict_model
 from annotator.extract.llm.structured import StructuredFormat, Unparsed
 from annotator.extract.llm.wire import retry_after_seconds as retry_after_seconds  # re-export
@@ -76,8 +62,6 @@ INSTRUCTOR_MODES: dict[str, instructor.Mode] = {
     "json_schema": instructor.Mode.JSON_SCHEMA,
     "json": instructor.Mode.JSON,
 }
-BACKOFF_BASE = 1.0
-BACKOFF_MAX = 60.0
 
 
 @dataclass
@@ -87,31 +71,6 @@ class Completion(Generic[T]):
     attempts: int  # transport attempts of the successful call (1 = first try)
     model: str | None
     finish_reason: str | None = None
-
-
-def is_transient(exc: BaseException) -> bool:
-    if isinstance(exc, openai.APITimeoutError | openai.APIConnectionError):
-        return True
-    if isinstance(exc, openai.RateLimitError):
-        return True
-    if isinstance(exc, openai.APIStatusError):
-        # a server that rejects the output mode or the context will not change its mind
-        return _server_error(exc).transient
-    return False
-
-
-def _server_error(exc: openai.APIStatusError) -> ServerError:
-    return server_error(exc.status_code, exc.body, str(exc.message))
-
-
-def backoff_wait(state: RetryCallState) -> float:
-    """Retry-After when the server gives one, else exponential backoff with full jitter."""
-    exc = state.outcome.exception() if state.outcome else None
-    asked = retry_after_seconds(exc)
-    if asked is not None:
-        return min(asked, BACKOFF_MAX)
-    ceiling = min(BACKOFF_MAX, BACKOFF_BASE * 2 ** (state.attempt_number - 1))
-    return random.uniform(ceiling / 2, ceiling)
 
 
 class StructuredClient:
@@ -136,9 +95,7 @@ class StructuredClient:
         self.strict = strict and self.mode != "json"
         self.params: RequestParams = request_params(config)
         self.spent = Usage()  # every live response of this client, re-asks and failures too
-        # the endpoint has answered an HTTP request (any status): from then on a refused or
-        # dropped connection is a transport fault, no longer a wrong --base-url
-        self.answered = False
+        self.retries = TransportRetries(config, self.mode, self._clean)
         self._openai = openai.AsyncOpenAI(
             base_url=config.base_url,
             api_key=config.api_key,
@@ -158,7 +115,7 @@ class StructuredClient:
 
     async def with_retries(self, fn: Callable[[], Awaitable[Any]]) -> Any:
         """Run an API call under this client's transport retries and error messages."""
-        return await self._call_with_retries(fn)
+        return await self.retries.call(fn)
 
     def structured_format(self, response_model: type[T]) -> StructuredFormat[T]:
         """The request template and parser for a response model (its strict variant when
@@ -218,7 +175,7 @@ class StructuredClient:
         return usage_line(self.config.model, self.spent)
 
     async def list_models(self) -> list[str]:
-        page = await self._call_with_retries(lambda: self._openai.models.list())
+        page = await self.retries.call(lambda: self._openai.models.list())
         return sorted(m.id for m in page.data)
 
     async def context_window(self) -> int | None:
@@ -237,7 +194,7 @@ class StructuredClient:
     async def embed(self, texts: list[str], model: str) -> tuple[list[list[float]], Usage]:
         """Vectors from the endpoint's /v1/embeddings, in input order; transport faults
         retried like `complete`."""
-        response = await self._call_with_retries(
+        response = await self.retries.call(
             lambda: self._openai.embeddings.create(
                 model=model, input=texts, encoding_format="float"
             )
@@ -252,12 +209,16 @@ class StructuredClient:
         *,
         max_tokens: int | None = None,
         validation_retries: int = 1,
+        max_attempts: int | None = None,
     ) -> Completion[T]:
-        """One structured call, retried on transport faults and re-asked (up to
-        `validation_retries` times) with the validation error; raises an EndpointError."""
+        """One structured call, retried on transport faults (`max_attempts`, default the
+        config's, attempts per request) and re-asked (up to `validation_retries` times)
+        with the validation error; raises an EndpointError."""
         fmt = self.structured_format(response_model)
         body = self._wire(fmt.body(messages, **self._params(max_tokens)))
-        return await self.complete_body(body, fmt, validation_retries=validation_retries)
+        return await self.complete_body(
+            body, fmt, validation_retries=validation_retries, max_attempts=max_attempts
+        )
 
     async def complete_body(
         self,
@@ -265,6 +226,7 @@ class StructuredClient:
         fmt: StructuredFormat[T],
         *,
         validation_retries: int = 1,
+        max_attempts: int | None = None,
     ) -> Completion[T]:
         """Send a prepared body; re-ask with the validation error when the answer does not
         fit the schema (also when the answer came from `answers`, a batch result)."""
@@ -283,7 +245,7 @@ class StructuredClient:
                 wire.check_refusal(known)
                 return known
 
-            return cast(ChatCompletion, await self._call_with_retries(once))
+            return cast(ChatCompletion, await self.retries.call(once, max_attempts))
 
         try:
             value, raw, spent = await fmt.ask(body, post, validation_retries)
@@ -336,8 +298,8 @@ class StructuredClient:
                     "/chat/completions", body=self._wire(body), cast_to=ChatCompletion
                 )
             except openai.APIStatusError as exc:
-                self.answered = True
-                error = _server_error(exc)
+                self.retries.answered = True
+                error = status_of(exc)
                 wrong = error.rejected_parameter
                 if wrong and not error.context_overflow and self.params.adapt(*wrong):
                     continue
@@ -350,7 +312,7 @@ class StructuredClient:
                 if rejected is not None:
                     raise rejected from None
                 raise
-            self.answered = True
+            self.retries.answered = True
             self.spent = self.spent + wire.usage(raw)
             return raw
         raise EndpointError(  # pragma: no cover - adapt() allows each change once
@@ -358,69 +320,8 @@ class StructuredClient:
             endpoint=self.config.base_url,
         )
 
-    async def _call_with_retries(self, fn: Any) -> Any:
-        cfg = self.config
-        retrying = AsyncRetrying(
-            retry=retry_if_exception(is_transient),
-            wait=backoff_wait,
-            stop=stop_after_attempt(cfg.max_attempts) | stop_after_delay(cfg.deadline),
-            reraise=True,
-            sleep=asyncio.sleep,
-        )
-        try:
-            # --deadline is a hard cap: a request hanging past it is cancelled
-            async with asyncio.timeout(cfg.deadline):
-                async for attempt in retrying:
-                    with attempt:
-                        return await fn()
-        except EndpointError:
-            raise
-        except TimeoutError:
-            attempts = retrying.statistics.get("attempt_number", 1)
-            raise transport_error(
-                "deadline",
-                endpoint=cfg.base_url,
-                attempts=attempts,
-                timeout=cfg.timeout,
-                deadline=cfg.deadline,
-            ) from None
-        except openai.APIError as exc:
-            error = self._translate(exc, retrying.statistics.get("attempt_number", 1))
-            error.transport = is_transient(exc)
-            raise error from None
-        raise EndpointError("unreachable: retry loop ended without a result")  # pragma: no cover
-
     def _clean(self, text: str) -> str:
         return " ".join(wire.redact(text, self.config.api_key).split())
-
-    def _translate(self, exc: openai.APIError, attempts: int) -> EndpointError:
-        url = self.config.base_url
-        # The class says what the caller may do next: TransportFailed (timeouts, 429, 5xx,
-        # a dropped connection to an endpoint that has answered) fails this request only;
-        # EndpointUnreachable (never answered), EndpointAuthError, a 404 or a rejected mode
-        # would fail every request the same way (server_errors.status_error).
-        if isinstance(exc, openai.APITimeoutError | openai.APIConnectionError):
-            timed_out = isinstance(exc, openai.APITimeoutError)
-            kind: TransportKind = (
-                "timeout" if timed_out else "dropped" if self.answered else "unreachable"
-            )
-            detail = self._clean(str(exc))
-            return transport_error(
-                kind, endpoint=url, attempts=attempts, timeout=self.config.timeout, detail=detail
-            )
-        if isinstance(exc, openai.APIStatusError):
-            error = _server_error(exc)
-            return status_error(
-                error,
-                endpoint=url,
-                model=self.config.model,
-                mode=self.mode,
-                attempts=attempts,
-                detail=self._clean(error.message),
-            )
-        return EndpointError(
-            f"{url}: {self._clean(str(exc))[:200]}", attempts=attempts, endpoint=url
-        )
 
 
 def _pooled_http_client(concurrency: int, timeout: float) -> Any:

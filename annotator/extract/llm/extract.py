@@ -10,7 +10,9 @@ in two and each half asked again, never parsed or retried as is.
 A piece that fails even so (cut at the smallest size, invalid after the re-asks, refused,
 or transport faults that outlasted every retry: see `PIECE_FAILURES`) does not sink the
 article: the other pieces' claims are kept and the gap is reported
-(`ExtractionOutcome.gaps`), and the piece log lets a later run ask only that piece again."""
+(`ExtractionOutcome.gaps`), and the piece log lets a later run ask only that piece again.
+When pieces in a row get no answer at all, the rest of the article is not sent
+(`breaker.py`)."""
 
 from __future__ import annotations
 
@@ -26,6 +28,7 @@ from annotator.core.errors import (
     TransportFailed,
 )
 from annotator.core.models import Usage
+from annotator.extract.llm.breaker import TransportBreaker
 from annotator.extract.llm.pieces import (
     PIECE_FAILURES,
     PieceDone,
@@ -62,6 +65,7 @@ class ExtractionOutcome:
     pieces: PieceLog = field(default_factory=PieceLog)
     answered_now: int = 0  # pieces the model answered in this call (not taken from earlier)
     length: int = 0  # characters of article text
+    breaker: TransportBreaker = field(default_factory=TransportBreaker)
 
     @property
     def gaps(self) -> list[str]:
@@ -127,6 +131,8 @@ class LLMExtractor:
         if failed and not outcome.pieces.done and failed[0].error is not None:
             error = failed[0].error
             error.attempts, error.usage = outcome.attempts, outcome.usage  # the article's
+            if outcome.breaker.not_sent:
+                error.args = (f"{error}; {outcome.breaker.note()}",)
             raise error
         return outcome
 
@@ -191,6 +197,10 @@ class LLMExtractor:
                 out.pieces.split.append(split)
                 await self._split(article, start, chunk, out, earlier)
                 return
+        breaker = out.breaker
+        if breaker.stopped:  # the endpoint stopped answering: a gap, asked next run
+            out.pieces.failed.append(PieceFailed(start, end, breaker.skip()))
+            return
         chunk_chars, budget = self._sizes(article)
         try:
             if len(chunk) > chunk_chars:  # the context became known after the split
@@ -200,10 +210,12 @@ class LLMExtractor:
                 AnsweredExtraction,
                 max_tokens=budget,
                 validation_retries=2,
+                max_attempts=1 if breaker.probing else None,
             )
         except OutputTruncated as exc:
             # The answer did not fit the token budget, or the request did not fit the
             # context: split the text and try each piece.
+            breaker.answered()
             out.attempts += exc.attempts
             if isinstance(exc, ContextTooLong) and exc.context_tokens:
                 self.context_tokens = exc.context_tokens
@@ -215,8 +227,10 @@ class LLMExtractor:
             return
         except PIECE_FAILURES as exc:  # invalid after the re-asks, refused, transport
             out.attempts += exc.attempts
+            breaker.failed(exc)
             self._fail(out, start, end, exc)
             return
+        breaker.answered()
         out.attempts += done.attempts
         try:
             spent, requoted = await self._requote(chunk, done.value, out)
@@ -224,6 +238,7 @@ class LLMExtractor:
             # the answer is not kept without its quotes checked: the piece is asked again
             out.attempts += exc.attempts
             exc.usage = done.usage + (exc.usage or Usage())
+            breaker.failed(exc)
             self._fail(out, start, end, exc)
             return
         out.model = done.model
