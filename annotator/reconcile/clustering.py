@@ -61,7 +61,7 @@ from annotator.reconcile.features import (
     statement_features,
 )
 from annotator.reconcile.judged_pairs import PairJudge, adjudicate, is_uncertain
-from annotator.reconcile.linkage import AverageLinkage
+from annotator.reconcile.linkage import CLASH_SCORE, AverageLinkage
 from annotator.reconcile.names import fold
 from annotator.reconcile.near_words import NearIncidence, near_credit, near_words
 from annotator.reconcile.neighbours import nearest_pairs
@@ -300,6 +300,23 @@ class ClusterScorer:
                 return True
         return False
 
+    def countries_clash(self, i: int, j: int) -> bool:
+        """Both put countries, and only countries, in one slot, and no country is the
+        same: "British regulators recalled it" / "German regulators recalled it". The
+        gazetteer knows two countries differ, where two other names may be one."""
+        mine, theirs = self.slots[i], self.slots[j]
+        if not mine or not theirs or mine == theirs:
+            return False
+        a: dict[str, set[str | None]] = defaultdict(set)
+        for slot, name in mine:
+            a[slot].add(country_of(name))
+        b: dict[str, set[str | None]] = defaultdict(set)
+        for slot, name in theirs:
+            b[slot].add(country_of(name))
+        return any(
+            None not in a[s] and None not in b[s] and not (a[s] & b[s]) for s in a.keys() & b.keys()
+        )
+
     def score(self, i: int, j: int) -> float:
         if i == j:
             return 1.0
@@ -393,7 +410,12 @@ def cluster_statements(
             if hit is None:
                 hit = clash_of[key] = not distinct[a].compatible(distinct[b])
             clash = hit
-        extra = 0.0 if clash else scorer.extra(i, j, common, alike)  # a clash: CLASH_SCORE
+        if clash:
+            extra = 0.0  # the linkage counts it CLASH_SCORE, by its anchors
+        elif scorer.countries_clash(i, j):
+            extra = CLASH_SCORE - embed_weight * cos  # the pair scores CLASH_SCORE
+        else:
+            extra = scorer.extra(i, j, common, alike)
         score = embed_weight * cos + extra
         if judge is not None and not clash and is_uncertain(score, THRESHOLD):
             uncertain.append((abs(score - THRESHOLD), i, j, len(edges)))

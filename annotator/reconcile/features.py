@@ -22,7 +22,7 @@ from annotator.reconcile.anchors import (
     relative_year,
     time_anchors,
 )
-from annotator.reconcile.mood import IRREALIS, main_clause_negated, mood, open_range
+from annotator.reconcile.mood import main_clause_negated, mood, open_range, predicts
 from annotator.reconcile.quantities import quantity
 from annotator.reconcile.words import (
     CONTENT,
@@ -138,7 +138,7 @@ def statement_features(text: str, written: dict[str, str] | None = None) -> Stat
         frozenset(words),
         anchors,
         negated=main_clause_negated(raw),
-        irrealis=any(w in IRREALIS for w in raw),
+        irrealis=predicts(raw),
         names=frozenset(names),
         lead=lead,
         slots=frozenset() if titled else _slots(cased_words, bare),
