@@ -174,6 +174,7 @@ class ClusterScorer:
             for f in feats
         ]
         self._clash_cache: dict[tuple[frozenset[Any], frozenset[Any], bool], bool] = {}
+        self.country_slots = [_country_slots(slots) for slots in self.slots]
         distinct = sorted(
             {w for ns in self.names for w in ns}
             | {w for s in self.slots for _, w in s}
@@ -304,18 +305,11 @@ class ClusterScorer:
         """Both put countries, and only countries, in one slot, and no country is the
         same: "British regulators recalled it" / "German regulators recalled it". The
         gazetteer knows two countries differ, where two other names may be one."""
-        mine, theirs = self.slots[i], self.slots[j]
-        if not mine or not theirs or mine == theirs:
+        mine = self.country_slots[i]
+        if not mine:
             return False
-        a: dict[str, set[str | None]] = defaultdict(set)
-        for slot, name in mine:
-            a[slot].add(country_of(name))
-        b: dict[str, set[str | None]] = defaultdict(set)
-        for slot, name in theirs:
-            b[slot].add(country_of(name))
-        return any(
-            None not in a[s] and None not in b[s] and not (a[s] & b[s]) for s in a.keys() & b.keys()
-        )
+        theirs = self.country_slots[j]
+        return any(slot in theirs and not (c & theirs[slot]) for slot, c in mine.items())
 
     def score(self, i: int, j: int) -> float:
         if i == j:
@@ -448,6 +442,19 @@ def cluster_statements(
                 strongest[root] = how
     roots = [linkage.find(i) for i in range(len(feats))]
     return _result(statements, owner, text_feature, texts, roots, strongest, raw)
+
+
+def _country_slots(slots: frozenset[tuple[str, str]]) -> dict[str, frozenset[str]]:
+    """Each slot whose names are all countries -> those countries ({} for most)."""
+    found: dict[str, set[str]] = defaultdict(set)
+    other: set[str] = set()
+    for slot, name in slots:
+        country = country_of(name)
+        if country is None:
+            other.add(slot)
+        else:
+            found[slot].add(country)
+    return {slot: frozenset(c) for slot, c in found.items() if slot not in other}
 
 
 def _spelt_alike(a: str, b: str) -> bool:
