@@ -6,8 +6,10 @@ from __future__ import annotations
 
 import pytest
 
-from annotator.reconcile.clustering import cluster_statements
+from annotator.reconcile.clustering import ClusterScorer, cluster_statements, statement_features
+from annotator.reconcile.embeddings import BundledEmbedder
 from annotator.reconcile.mood import predicts
+from annotator.reconcile.places import join_places
 from annotator.reconcile.words import split_words
 
 
@@ -26,6 +28,13 @@ from annotator.reconcile.words import split_words
 )
 def test_a_schedule_is_a_prediction(text: str, expected: bool) -> None:
     assert predicts(split_words(text.lower())) is expected
+
+
+def scorer(texts: list[str]) -> ClusterScorer:
+    embedder = BundledEmbedder()
+    written: dict[str, str] = {}
+    feats = [statement_features(t, written) for t in texts]
+    return ClusterScorer(feats, embedder.embed(texts), embedder, 0.4, written)
 
 
 def groups(texts: list[str]) -> list[list[int]]:
@@ -61,3 +70,23 @@ def test_two_countries_in_one_role_are_two_claims() -> None:
         ]
     )
     assert [0, 1] in same and not any({0, 2} <= set(g) or {1, 2} <= set(g) for g in same)
+
+
+def test_a_country_of_several_words_is_one_name() -> None:
+    """ "the United States" is the party "Washington" and "American" name (the gazetteer's
+    capital is "Washington D.C."); "New Zealand" and "Wellington" likewise."""
+    assert join_places("The United States and New Zealand said so") == (
+        "The UnitedStates and NewZealand said so"
+    )
+    assert join_places("The valley of the Rhine") == "The valley of the Rhine"
+    texts = [
+        "The United States said its defence treaty with Norway covers the incident",
+        "Washington reaffirmed that its defence pact with Oslo applies to the incident",
+        "New Zealand sent a frigate to the area",
+        "Wellington dispatched a navy frigate to the area",
+        "Australia sent a frigate to the area",
+    ]
+    s = scorer(texts)
+    assert not s.names_clash(0, 1) and not s.slots_clash(0, 1)
+    assert not s.slots_clash(2, 3) and s.countries_clash(2, 4)
+    assert any({0, 1} <= set(g) for g in groups(texts))

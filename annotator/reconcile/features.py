@@ -23,6 +23,7 @@ from annotator.reconcile.anchors import (
     time_anchors,
 )
 from annotator.reconcile.mood import main_clause_negated, mood, open_range, predicts
+from annotator.reconcile.places import join_places
 from annotator.reconcile.quantities import quantity
 from annotator.reconcile.words import (
     CONTENT,
@@ -79,6 +80,7 @@ def statement_features(text: str, written: dict[str, str] | None = None) -> Stat
     found, plain = time_anchors(text)
     if "US" in plain or "U.S" in plain:
         plain = _US.sub(" USA ", plain)
+    plain = join_places(plain)  # "the United States": one name, as "Washington" is
     plain = plain.replace("n't", " not").replace("N'T", " NOT").replace("’ll", " ll")
     plain = plain.replace("'ll", " ll")
     words: set[str] = set()
