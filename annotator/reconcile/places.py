@@ -115,6 +115,7 @@ def _without_abbreviations(form: object) -> object:
     return " ".join(words)
 
 
+@lru_cache(maxsize=1 << 16)  # asked for every name word of every statement
 def country_of(word: str) -> str | None:
     """The country a name word names, if it is a country's name, other name, capital
     or demonym: "kyiv", "ukrainian", "ukraine" -> "Ukraine"."""
