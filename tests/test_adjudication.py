@@ -135,7 +135,7 @@ def test_key_covers_both_statements_model_endpoint_and_prompt(
     assert fields["statements"] == ["a statement", "b statement"]
     assert fields == judge.key_fields("a statement", "b statement")
     assert fields["model"] == "judge-m" and fields["endpoint"] == server.base_url
-    assert fields["prompt"] == "same_claim_v1" and len(fields["prompt_sha256"]) == 64
+    assert fields["prompt"] == "same_claim_v2" and len(fields["prompt_sha256"]) == 64
     assert "api_key" not in str(fields) and "not-needed" not in str(fields)
 
 

@@ -148,7 +148,7 @@ def test_run_adjudicates_with_its_endpoint_and_records_it(
     manifest = load_yaml((result.run_dir / "manifest.yaml").read_text("utf-8"))
     adjudication = manifest["run"]["reconcile"]["adjudication"]
     assert adjudication["calls"] == calls and adjudication["max_adjudications"] == 3
-    assert adjudication["prompt"] == "same_claim_v1" and adjudication["model"] == "m"
+    assert adjudication["prompt"] == "same_claim_v2" and adjudication["model"] == "m"
     event = (result.run_dir / "event.yaml").read_text("utf-8")
     assert result.reconcile_note.startswith(f"adjudicated {calls} uncertain pair(s) with m")
     if adjudication["same"]:

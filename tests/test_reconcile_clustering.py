@@ -296,10 +296,11 @@ def test_shoal_fixture_records() -> None:
     Thursday), in mood (ready to help) and in the country (Tokyo / Canberra concerned)."""
     precision, recall, f1 = _score(OTHER_EVENT.parent / "records_shoal")
     print(f"B-cubed precision {precision:.3f} recall {recall:.3f} F1 {f1:.3f}")
-    # measured: precision 0.84, recall 0.867, F1 0.853. Left: the water cannon joins the
-    # collision and the blame; talks held on Thursday join talks due next week; "called in
-    # the Chinese envoy" stays apart from "summoned the Chinese ambassador"
-    assert f1 >= 0.85
+    # measured: precision 0.827, recall 0.907, F1 0.865 ("will hold talks" and "are due
+    # to meet", both predictions, now join). Left: the water cannon joins the collision and
+    # the blame; talks held on Thursday join talks due next week; "called in the Chinese
+    # envoy" stays apart from "summoned the Chinese ambassador"
+    assert f1 >= 0.86
 
 
 def test_recall_fixture_records() -> None:
@@ -310,12 +311,11 @@ def test_recall_fixture_records() -> None:
     (British / German regulators)."""
     precision, recall, f1 = _score(OTHER_EVENT.parent / "records_recall")
     print(f"B-cubed precision {precision:.3f} recall {recall:.3f} F1 {f1:.3f}")
-    # measured: precision 0.753, recall 0.840, F1 0.794 (acronyms spelt out for the
-    # embedding: 0.757 before). Left: British and German regulators' recalls are one claim
-    # (one template, the names differ), two claims that share only the company's name
-    # join (its name dominates short statements' embeddings), "Forty lots" stays apart
-    # from "40 batches"
-    assert f1 >= 0.79
+    # measured: precision 0.84, recall 0.889, F1 0.863 (British and German regulators'
+    # recalls are two claims: two countries in one role; "plans to restart" joins "expects
+    # to resume"). Left: two claims that share only the company's name join (its name
+    # dominates short statements' embeddings), "Forty lots" stays apart from "40 batches"
+    assert f1 >= 0.86
 
 
 def test_nearest_neighbour_ties_go_to_the_lower_index() -> None:

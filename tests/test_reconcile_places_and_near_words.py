@@ -35,7 +35,8 @@ def scorer(texts: list[str], embed_weight: float = 0.4) -> ClusterScorer:
         (["Beijing", "Chinese", "China"], "China"),
         (["Paris", "French", "France"], "France"),  # not French Polynesia: the most populous
         (["Nairobi", "Kenyan", "Kenya"], "Kenya"),
-        (["Washington", "Smith", "Tuesday"], None),  # one word of a two-word capital; no place
+        (["Washington", "American", "USA"], "United States"),  # "Washington D.C."
+        (["Smith", "Tuesday", "Monrovian"], None),  # no place; no demonym of a capital
     ],
 )
 def test_a_country_is_its_name_capital_and_demonym(words: list[str], country: str | None) -> None:

@@ -74,6 +74,9 @@ def test_the_call_is_one_disputed_claim(summary: EventSummary) -> None:
     assert call.status == "disputed"
     for article, claim in ((A0, "c5"), (A0, "c6"), (A4, "c1"), (A4, "c3"), (A4, "c6")):
         assert claim_of(summary, article, claim).id == call.id
+    (conflict,) = [c for c in summary.conflicts if c.claim == call.id]
+    # 003 names no outlet: its own voice reads as the article, not as a bare id
+    assert "article 003_325c0eea4893e8c8 (outlet not named)" in conflict.confirm
 
 
 def test_claims_that_share_only_the_protagonists_stay_apart(summary: EventSummary) -> None:

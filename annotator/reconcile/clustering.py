@@ -61,7 +61,7 @@ from annotator.reconcile.features import (
     statement_features,
 )
 from annotator.reconcile.judged_pairs import PairJudge, adjudicate, is_uncertain
-from annotator.reconcile.linkage import AverageLinkage
+from annotator.reconcile.linkage import CLASH_SCORE, AverageLinkage
 from annotator.reconcile.names import fold
 from annotator.reconcile.near_words import NearIncidence, near_credit, near_words
 from annotator.reconcile.neighbours import nearest_pairs
@@ -174,6 +174,7 @@ class ClusterScorer:
             for f in feats
         ]
         self._clash_cache: dict[tuple[frozenset[Any], frozenset[Any], bool], bool] = {}
+        self.country_slots = [_country_slots(slots) for slots in self.slots]
         distinct = sorted(
             {w for ns in self.names for w in ns}
             | {w for s in self.slots for _, w in s}
@@ -300,6 +301,16 @@ class ClusterScorer:
                 return True
         return False
 
+    def countries_clash(self, i: int, j: int) -> bool:
+        """Both put countries, and only countries, in one slot, and no country is the
+        same: "British regulators recalled it" / "German regulators recalled it". The
+        gazetteer knows two countries differ, where two other names may be one."""
+        mine = self.country_slots[i]
+        if not mine:
+            return False
+        theirs = self.country_slots[j]
+        return any(slot in theirs and not (c & theirs[slot]) for slot, c in mine.items())
+
     def score(self, i: int, j: int) -> float:
         if i == j:
             return 1.0
@@ -393,7 +404,12 @@ def cluster_statements(
             if hit is None:
                 hit = clash_of[key] = not distinct[a].compatible(distinct[b])
             clash = hit
-        extra = 0.0 if clash else scorer.extra(i, j, common, alike)  # a clash: CLASH_SCORE
+        if clash:
+            extra = 0.0  # the linkage counts it CLASH_SCORE, by its anchors
+        elif scorer.countries_clash(i, j):
+            extra = CLASH_SCORE - embed_weight * cos  # the pair scores CLASH_SCORE
+        else:
+            extra = scorer.extra(i, j, common, alike)
         score = embed_weight * cos + extra
         if judge is not None and not clash and is_uncertain(score, THRESHOLD):
             uncertain.append((abs(score - THRESHOLD), i, j, len(edges)))
@@ -426,6 +442,19 @@ def cluster_statements(
                 strongest[root] = how
     roots = [linkage.find(i) for i in range(len(feats))]
     return _result(statements, owner, text_feature, texts, roots, strongest, raw)
+
+
+def _country_slots(slots: frozenset[tuple[str, str]]) -> dict[str, frozenset[str]]:
+    """Each slot whose names are all countries -> those countries ({} for most)."""
+    found: dict[str, set[str]] = defaultdict(set)
+    other: set[str] = set()
+    for slot, name in slots:
+        country = country_of(name)
+        if country is None:
+            other.add(slot)
+        else:
+            found[slot].add(country)
+    return {slot: frozenset(c) for slot, c in found.items() if slot not in other}
 
 
 def _spelt_alike(a: str, b: str) -> bool:

@@ -138,7 +138,9 @@ class CachedEmbedder:
                 except (OSError, ValueError, KeyError):
                     continue  # a damaged shard is recomputed, never trusted
                 for k, v in zip(keys, vectors, strict=True):
-                    self._known[bytes(k)] = v
+                    # numpy's bytes type drops a key's trailing zero bytes on the way back
+                    # (1 key in 256): put them back, or that vector is never found again
+                    self._known[bytes(k).ljust(32, b"\0")] = v
         return self._known
 
     def embed(self, texts: Sequence[str]) -> np.ndarray:

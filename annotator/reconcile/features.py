@@ -22,7 +22,8 @@ from annotator.reconcile.anchors import (
     relative_year,
     time_anchors,
 )
-from annotator.reconcile.mood import IRREALIS, main_clause_negated, mood, open_range
+from annotator.reconcile.mood import main_clause_negated, mood, open_range, predicts
+from annotator.reconcile.places import join_places
 from annotator.reconcile.quantities import quantity
 from annotator.reconcile.words import (
     CONTENT,
@@ -79,6 +80,7 @@ def statement_features(text: str, written: dict[str, str] | None = None) -> Stat
     found, plain = time_anchors(text)
     if "US" in plain or "U.S" in plain:
         plain = _US.sub(" USA ", plain)
+    plain = join_places(plain)  # "the United States": one name, as "Washington" is
     plain = plain.replace("n't", " not").replace("N'T", " NOT").replace("’ll", " ll")
     plain = plain.replace("'ll", " ll")
     words: set[str] = set()
@@ -138,7 +140,7 @@ def statement_features(text: str, written: dict[str, str] | None = None) -> Stat
         frozenset(words),
         anchors,
         negated=main_clause_negated(raw),
-        irrealis=any(w in IRREALIS for w in raw),
+        irrealis=predicts(raw),
         names=frozenset(names),
         lead=lead,
         slots=frozenset() if titled else _slots(cased_words, bare),

@@ -21,6 +21,9 @@ _DISPOSITION = frozenset(
 # Irrealis: a prediction or possibility. Headlines write one event as "X to split", "X
 # will split", "X splits", so this only lowers a score, it does not forbid a match.
 IRREALIS = frozenset(split_words("will would could might may can shall ll"))
+# A schedule or plan is a prediction too: "are due to meet", "is set to announce", "plans
+# to restart"; soft like "will", since a headline writes "X set to buy Y" for "X buys Y"
+_SCHEDULED = frozenset(split_words("due set scheduled slated poised plan plans planned planning"))
 _MODAL_PERFECT = frozenset(split_words("would could might may must should"))  # + "have" + done
 _PAST_AUX = frozenset(split_words("was were had did"))
 _PRESENT_PASSIVE = frozenset(split_words("is are be been being am to"))  # "is expected": not past
@@ -43,7 +46,7 @@ def mood(raw: list[str], cased: list[str], titled: bool) -> tuple[bool, bool]:
     possible = any(w in _MODAL_PERFECT and "have" in raw[i + 1 : i + 3] for i, w in enumerate(raw))
     if disposition or possible:
         return True, False
-    if any(w in IRREALIS for w in raw):
+    if predicts(raw):
         return False, False
     for i, w in enumerate(raw):
         if w in _PAST_AUX:
@@ -55,6 +58,14 @@ def mood(raw: list[str], cased: list[str], titled: bool) -> tuple[bool, bool]:
         ):
             return False, True
     return False, False
+
+
+def predicts(raw: list[str]) -> bool:
+    """A prediction, possibility or schedule: "will meet", "could meet", "due to meet"."""
+    return any(
+        w in IRREALIS or (w in _SCHEDULED and raw[i + 1 : i + 2] == ["to"])
+        for i, w in enumerate(raw)
+    )
 
 
 _PERFECT = frozenset(split_words("has have had ve d"))

@@ -5,18 +5,20 @@ informed", "Ukraine was told"; "Moscow denied" / "Russia denied").
 The gazetteer is the `countryinfo` package's data (every country and territory, read
 once from the installed package, no network). Only one-word forms are used (a name is
 compared word by word); a form that several entries share belongs to the most
-populous of them ("French": France, not French Polynesia). Spellings the data lacks
+populous of them ("French": France, not French Polynesia); a capital is named without the
+abbreviations that end it ("Washington D.C." is "Washington"). Spellings the data lacks
 ("Kiev" for "Kyiv") are matched by the scorer's spelling test against the country's
 name, capital and demonym (`country_core`), never its codes.
 """
 
 from __future__ import annotations
 
+import re
 from functools import lru_cache
 
 from annotator.reconcile.names import fold
 
-__all__ = ["country_core", "country_of", "is_place"]
+__all__ = ["country_core", "country_of", "is_place", "join_places"]
 
 
 @lru_cache(maxsize=1)
@@ -32,22 +34,88 @@ def _gazetteer() -> tuple[dict[str, str], dict[str, tuple[str, ...]]]:
         if not country:
             continue
         population = int(info.get("population") or 0)
-        forms = [country, info.get("capital"), info.get("demonym"), *info.get("altSpellings", [])]
+        forms = [
+            country,
+            _without_abbreviations(info.get("capital")),
+            info.get("demonym"),
+            *info.get("altSpellings", []),
+        ]
         for form in forms:
-            if not isinstance(form, str) or not form.isalpha() or not form.isascii():
-                continue  # several words, a hyphen, another script: not one name word
-            key = fold(form)
+            if not isinstance(form, str) or not _is_name(form):
+                continue  # a hyphen, another script, "The Valley": not a name here
+            key = fold(form)  # several words: one, as `join_places` writes them
             if len(key) < 2:
                 continue
             held = best.get(key)
             if held is None or (population, country) > held:
                 best[key] = (population, country)
-        core[country] = tuple(
-            fold(f) for f in forms[:3] if isinstance(f, str) and f.isalpha() and f.isascii()
-        )
+        core[country] = tuple(fold(f) for f in forms[:3] if isinstance(f, str) and _is_name(f))
     return {key: country for key, (_, country) in best.items()}, core
 
 
+def _is_name(form: str) -> bool:
+    """Capitalised ASCII words: "Ukraine", "New Zealand" (not "The Gambia": an article)."""
+    words = form.split()
+    return (
+        bool(words)
+        and form.isascii()
+        and all(w.isalpha() for w in words)
+        and (len(words) == 1 or (words[0] != "The" and all(w[0].isupper() for w in words)))
+    )
+
+
+_FIRST_WORDS: set[str] = set()  # the first words of those names ("United", "New")
+
+
+@lru_cache(maxsize=1)
+def _phrases() -> re.Pattern[str] | None:
+    """The gazetteer's names of several words, longest first."""
+    from countryinfo import all_countries
+
+    found = set()
+    for entry in all_countries():
+        info = entry.info()
+        for form in (
+            info.get("name"),
+            _without_abbreviations(info.get("capital")),
+            info.get("demonym"),
+            *info.get("altSpellings", []),
+        ):
+            if (
+                isinstance(form, str)
+                and " " in form
+                and _is_name(form)
+                and fold(form) in _gazetteer()[0]
+            ):
+                found.add(form)
+    if not found:
+        return None
+    _FIRST_WORDS.update(f.split()[0] for f in found)
+    ordered = sorted(found, key=lambda f: (-len(f), f))
+    return re.compile(r"\b(?:" + "|".join(re.escape(f) for f in ordered) + r")\b")
+
+
+def join_places(text: str) -> str:
+    """The text with each place name of several words written as one word: "the United
+    States said" -> "the UnitedStates said", so it is one name, the one "Washington" and
+    "American" name."""
+    pattern = _phrases()
+    if pattern is None or _FIRST_WORDS.isdisjoint(text.split()):
+        return text  # most statements: no word opens such a name
+    return pattern.sub(lambda m: m.group().replace(" ", ""), text)
+
+
+def _without_abbreviations(form: object) -> object:
+    """A name without the abbreviations that end it: "Washington D.C." is "Washington"."""
+    if not isinstance(form, str):
+        return form
+    words = form.split()
+    while len(words) > 1 and "." in words[-1]:
+        words.pop()
+    return " ".join(words)
+
+
+@lru_cache(maxsize=1 << 16)  # asked for every name word of every statement
 def country_of(word: str) -> str | None:
     """The country a name word names, if it is a country's name, other name, capital
     or demonym: "kyiv", "ukrainian", "ukraine" -> "Ukraine"."""

@@ -17,7 +17,7 @@ Conventions a reader of `event.yaml` relies on:
   another (`cited_via`) comes after its relay even if the record listed only it;
 - conflict `who`: the canonical name of the speaker; with no speaker, of the farthest
   source in the chain (anonymous sources read "anonymous sources (via The Washington
-  Post)"); with neither, the article's outlet, else the article id;
+  Post)"); with neither, the article's outlet, else "article <id> (outlet not named)";
 - claim ids: "c-" + the first words of the representative statement + a hash of it,
   so they follow the content, not the order of files;
 - claims are listed by the number of articles reporting them, then records, then id.
@@ -190,7 +190,9 @@ def _who(item: _Item, entities: EntityIndex) -> str:
         ent = entities.lookup(aid, "source", item.sources[-1].id)
         if ent is not None:
             return ent.name
-    return item.record.article.outlet or aid
+    # the article's own voice: its outlet, or the article itself, said in words a reader
+    # of the conflict list understands (a bare id reads like a source's name)
+    return item.record.article.outlet or f"article {aid} (outlet not named)"
 
 
 def _provenance(item: _Item) -> Provenance:

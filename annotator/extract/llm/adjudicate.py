@@ -4,7 +4,7 @@ Reconcile asks its judge only about statement pairs in the uncertain band around
 merge threshold (`reconcile.clustering`), nearest the threshold first, each pair once;
 an answer scores the pair as one claim or as two before clusters form, so a "no" can
 also keep apart what the embedding alone would have merged.
-`ModelJudge` answers with one structured call per pair (prompt `prompts/same_claim_v1`,
+`ModelJudge` answers with one structured call per pair (prompt `prompts/same_claim_v2`,
 the statements inside delimiters, as data) through the same client as extraction
 (retries, structured-output modes, one-line errors), and keeps every answer in the
 answer cache under a key of both statements (sorted), model, endpoint, prompt version and
@@ -32,7 +32,7 @@ from annotator.core.settings import EndpointConfig
 from annotator.extract.llm.blocking import BlockingClient
 from annotator.extract.llm.prompts import Prompt, load_prompt
 
-ADJUDICATE_PROMPT = "same_claim_v1"
+ADJUDICATE_PROMPT = "same_claim_v2"
 ADJUDICATE_MAX_TOKENS = 256
 DEFAULT_MAX_ADJUDICATIONS = 200
 MAX_STATEMENT_CHARS = 2_000  # a statement is one sentence; longer is not a claim
