@@ -1,24 +1,32 @@
 """Rules stance of a text toward a given claim: the offline baseline for `annotate eval`.
 
-First relatedness, by content-word overlap between claim and text; then the stance cues
-(shared with the extractor, `stance_cues`) counted in the sentences that talk about the
-claim: denial cues -> deny, hedges -> unverified, plain assertion -> confirm.
+First relatedness, by content-word overlap between claim and text. Then cues, weighed by
+where they stand relative to the claim:
+- deny: refuting words (the extractor's denial lexicon plus the FNC-1 baseline's), a
+  negation whose scope holds one of the claim's content words (NegEx-style forward scope,
+  cut at clause breaks), a denial verb in a sentence about the claim (the claim's subject
+  denying it), refuting words in a body's lead (debunk framing);
+- unverified: hedges (the extractor's plus Ferreira & Vlachos's seed words), reporting
+  language near the claim, a question headline, scare quotes around the claim's words;
+- confirm: the claim asserted plainly.
 """
 
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Literal
 
 from annotator.core.text import stem
 from annotator.extract.rules.attribution import word_set
 from annotator.extract.rules.stance_cues import (
-    DENIAL_CUE,
+    DENIAL_VERBS,
     HEADLINE_HEDGE_CUE,
     HEDGE_CUE,
+    HEDGING_CUE,
     NEGATED_DENIAL,
     NEITHER_NOR_CUE,
+    REFUTING_CUE,
     REPORTING_CUE,
 )
 
@@ -40,9 +48,23 @@ HEADLINE_WORDS = 40  # a text this short is read as a headline
 REPORTING_WEIGHT = 0.5  # a reporting verb near the claim is half a hedge
 HEDGE_THRESHOLD = 1.0  # hedge units needed for "unverified"
 DENY_SHARE = 0.5  # denial cues must be at least this share of the hedge units
+LEAD_SENTENCES = 3  # a body's lead: where a debunk says so
+NEGATION_WINDOW = 6  # words a negation governs (NegEx uses a window of about 5-6)
+NEGATION_BEFORE = 4  # words before it: the negated clause's subject ("X is not ...")
 SENTENCE = re.compile(r"[^.!?\n]+(?:[.!?]+|$)")
 WORD = re.compile(r"[A-Za-z0-9]+(?:['’][a-z]+)?")
-NEGATION = re.compile(r"\b(?:not|no|never|n['’]t|nothing|none|isn['’]t|wasn['’]t)\b", re.I)
+NEGATION = re.compile(
+    r"\b(?:not|no|never|nor|neither|none|nothing|cannot|n['’]t|"
+    r"isn['’]t|wasn['’]t|aren['’]t|weren['’]t|doesn['’]t|didn['’]t|won['’]t)\b",
+    re.I,
+)
+# Where a negation's scope ends (NegEx's terminators): clause punctuation and the
+# conjunctions that open a new clause.
+CLAUSE_BREAK = re.compile(
+    r"[,;:()\u2013\u2014]|\s-\s|\b(?:but|while|although|though|whereas|however|because|which)\b",
+    re.I,
+)
+DENIAL_VERB = re.compile(r"\b(?:" + "|".join(sorted(DENIAL_VERBS)) + r")\b", re.I)
 
 
 @dataclass(frozen=True)
@@ -53,6 +75,7 @@ class StanceEvidence:
     deny: float
     hedge: float
     sentences: int  # sentences that mention the claim
+    cues: tuple[str, ...] = field(default=())  # which cue kinds fired
 
 
 def content_words(text: str) -> set[str]:
@@ -67,44 +90,75 @@ def relatedness(claim: str, text: str) -> float:
     return len(wanted & content_words(text)) / len(wanted)
 
 
-def _claim_sentences(claim_words: set[str], text: str) -> list[str]:
-    """Sentences that share at least two content words (or a third) with the claim."""
+def _sentences(text: str) -> list[str]:
+    return [s for s in (m.group().strip() for m in SENTENCE.finditer(text)) if s]
+
+
+def _about_claim(claim_words: set[str], sentence: str) -> bool:
+    """A sentence about the claim shares two of its content words (one for short claims)."""
     need = max(1, min(2, round(len(claim_words) / 3)))
-    picked = []
-    for m in SENTENCE.finditer(text):
-        sentence = m.group().strip()
-        if sentence and len(content_words(sentence) & claim_words) >= need:
-            picked.append(sentence)
-    return picked
+    return len(content_words(sentence) & claim_words) >= need
+
+
+def negated_claim_words(claim_words: set[str], sentence: str) -> int:
+    """Negations whose forward scope (to the clause's end, at most NEGATION_WINDOW words)
+    holds one of the claim's content words: "Saudia will not segregate passengers"."""
+    found = 0
+    for m in NEGATION.finditer(sentence):
+        rest = sentence[m.end() :]
+        cut = CLAUSE_BREAK.search(rest)
+        after = WORD.findall(rest[: cut.start()] if cut else rest)[:NEGATION_WINDOW]
+        before_text = sentence[: m.start()]
+        breaks = [b.end() for b in CLAUSE_BREAK.finditer(before_text)]
+        before = WORD.findall(before_text[breaks[-1] if breaks else 0 :])[-NEGATION_BEFORE:]
+        if content_words(" ".join(before + after)) & claim_words:
+            found += 1
+    return found
 
 
 def _count(pattern: re.Pattern[str], text: str) -> int:
     return len(pattern.findall(text))
 
 
-def stance_evidence(claim: str, text: str) -> StanceEvidence:
-    claim_words = content_words(claim)
-    related = relatedness(claim, text)
-    headline = len(WORD.findall(text)) <= HEADLINE_WORDS
-    scope = [text] if headline else _claim_sentences(claim_words, text)
-    joined = " ".join(scope)
-    hedge = float(_count(HEDGE_CUE, joined) + _count(NEITHER_NOR_CUE, joined))
-    if headline:
-        deny = float(_count(DENIAL_CUE, _without_negated_denials(joined)))
-        hedge += _count(HEADLINE_HEDGE_CUE, joined)
-        # a negation the claim does not have ("No, X did not ...") rejects the claim
-        if NEGATION.search(joined) and not NEGATION.search(claim):
-            deny += 1
-    else:
-        # a body that calls anything about its story a hoax or false disputes the claim,
-        # wherever the word stands; hedges count only near the claim's words
-        deny = float(_count(DENIAL_CUE, _without_negated_denials(text)))
-        hedge += REPORTING_WEIGHT * _count(REPORTING_CUE, joined)
-    return StanceEvidence(related, deny, hedge, len(scope))
+def _refutations(text: str) -> int:
+    return _count(REFUTING_CUE, _without_negated_denials(text))
 
 
 def _without_negated_denials(text: str) -> str:
     return NEGATED_DENIAL.sub(" ", NEITHER_NOR_CUE.sub(" ", text))
+
+
+def _headline_evidence(claim: str, claim_words: set[str], text: str) -> tuple[float, float]:
+    deny = float(_refutations(text))
+    if not NEGATION.search(claim):
+        deny += negated_claim_words(claim_words, text)
+    hedge = float(
+        _count(HEDGING_CUE, text) + _count(NEITHER_NOR_CUE, text)
+    ) + _count(HEADLINE_HEDGE_CUE, text)
+    return deny, hedge
+
+
+def _body_evidence(
+    claim: str, claim_words: set[str], sentences: list[str]
+) -> tuple[float, float, int]:
+    about = [s for s in sentences if _about_claim(claim_words, s)]
+    joined = " ".join(about)
+    # a body that calls anything about its story a hoax or false disputes the claim,
+    # wherever the word stands; hedges count only near the claim's words
+    deny = float(_refutations(" ".join(sentences)))
+    hedge = float(_count(HEDGE_CUE, joined) + _count(NEITHER_NOR_CUE, joined))
+    hedge += REPORTING_WEIGHT * _count(REPORTING_CUE, joined)
+    return deny, hedge, len(about)
+
+
+def stance_evidence(claim: str, text: str) -> StanceEvidence:
+    claim_words = content_words(claim)
+    related = relatedness(claim, text)
+    if len(WORD.findall(text)) <= HEADLINE_WORDS:
+        deny, hedge = _headline_evidence(claim, claim_words, text)
+        return StanceEvidence(related, deny, hedge, 1)
+    deny, hedge, n = _body_evidence(claim, claim_words, _sentences(text))
+    return StanceEvidence(related, deny, hedge, n)
 
 
 def predict_stance(claim: str, text: str, *, allow_unrelated: bool = True) -> PredictedStance:
