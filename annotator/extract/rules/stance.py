@@ -48,7 +48,6 @@ HEADLINE_WORDS = 40  # a text this short is read as a headline
 REPORTING_WEIGHT = 0.5  # a reporting verb near the claim is half a hedge
 HEDGE_THRESHOLD = 1.0  # hedge units needed for "unverified"
 DENY_SHARE = 0.5  # denial cues must be at least this share of the hedge units
-LEAD_SENTENCES = 3  # a body's lead: where a debunk says so
 NEGATION_WINDOW = 6  # words a negation governs (NegEx uses a window of about 5-6)
 NEGATION_BEFORE = 4  # words before it: the negated clause's subject ("X is not ...")
 SENTENCE = re.compile(r"[^.!?\n]+(?:[.!?]+|$)")
@@ -146,6 +145,9 @@ def _body_evidence(
     # a body that calls anything about its story a hoax or false disputes the claim,
     # wherever the word stands; hedges count only near the claim's words
     deny = float(_refutations(" ".join(sentences)))
+    # a denial verb in a sentence about the claim: its subject rejects the claim
+    # ("IBM denied reports that it will cut ..."), which outweighs the hedges around it
+    deny += sum(len(DENIAL_VERB.findall(s)) for s in about)
     hedge = float(_count(HEDGE_CUE, joined) + _count(NEITHER_NOR_CUE, joined))
     hedge += REPORTING_WEIGHT * _count(REPORTING_CUE, joined)
     return deny, hedge, len(about)
