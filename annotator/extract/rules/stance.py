@@ -14,7 +14,7 @@ where they stand relative to the claim:
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from typing import Literal
 
 from annotator.core.text import stem
@@ -53,8 +53,7 @@ NEGATION_BEFORE = 4  # words before it: the negated clause's subject ("X is not 
 SENTENCE = re.compile(r"[^.!?\n]+(?:[.!?]+|$)")
 WORD = re.compile(r"[A-Za-z0-9]+(?:['’][a-z]+)?")
 NEGATION = re.compile(
-    r"\b(?:not|no|never|nor|neither|none|nothing|cannot|n['’]t|"
-    r"isn['’]t|wasn['’]t|aren['’]t|weren['’]t|doesn['’]t|didn['’]t|won['’]t)\b",
+    r"\b(?:not|no|never|nor|neither|none|nothing|cannot|\w+n['’]t)\b",
     re.I,
 )
 # Where a negation's scope ends (NegEx's terminators): clause punctuation and the
@@ -63,6 +62,8 @@ CLAUSE_BREAK = re.compile(
     r"[,;:()\u2013\u2014]|\s-\s|\b(?:but|while|although|though|whereas|however|because|which)\b",
     re.I,
 )
+# A short span in quotation marks (straight or curly), not an apostrophe inside a word.
+SCARE_QUOTE = re.compile(r"(?<![\w'’])['‘\"“]([^'‘’\"“”\n]{1,80})['’\"”](?![\w'’])")
 DENIAL_VERB = re.compile(r"\b(?:" + "|".join(sorted(DENIAL_VERBS)) + r")\b", re.I)
 
 
@@ -74,7 +75,7 @@ class StanceEvidence:
     deny: float
     hedge: float
     sentences: int  # sentences that mention the claim
-    cues: tuple[str, ...] = field(default=())  # which cue kinds fired
+    cues: tuple[str, ...] = ()  # the cue kinds that fired, sorted
 
 
 def content_words(text: str) -> set[str]:
@@ -127,40 +128,53 @@ def _without_negated_denials(text: str) -> str:
     return NEGATED_DENIAL.sub(" ", NEITHER_NOR_CUE.sub(" ", text))
 
 
-def _headline_evidence(claim: str, claim_words: set[str], text: str) -> tuple[float, float]:
-    deny = float(_refutations(text))
-    if not NEGATION.search(claim):
-        deny += negated_claim_words(claim_words, text)
-    hedge = float(
-        _count(HEDGING_CUE, text) + _count(NEITHER_NOR_CUE, text)
-    ) + _count(HEADLINE_HEDGE_CUE, text)
-    return deny, hedge
+def _headline_cues(claim: str, claim_words: set[str], text: str) -> dict[str, float]:
+    cues = {
+        "refuting": float(_refutations(text)),
+        # a negation the claim does not have, over the claim's words: "No, X did not ..."
+        "negated_claim": 0.0
+        if NEGATION.search(claim)
+        else float(negated_claim_words(claim_words, text)),
+        "hedge": float(_count(HEDGING_CUE, text) + _count(NEITHER_NOR_CUE, text)),
+        "headline_hedge": float(_count(HEADLINE_HEDGE_CUE, text)),  # "-- report", "?"
+        # scare quotes around the claim's own words: the headline quotes, not asserts, them
+        "scare_quote": float(
+            sum(1 for q in SCARE_QUOTE.findall(text) if content_words(q) & claim_words)
+        ),
+    }
+    return cues
 
 
-def _body_evidence(
-    claim: str, claim_words: set[str], sentences: list[str]
-) -> tuple[float, float, int]:
+def _body_cues(claim_words: set[str], sentences: list[str]) -> tuple[dict[str, float], int]:
     about = [s for s in sentences if _about_claim(claim_words, s)]
     joined = " ".join(about)
-    # a body that calls anything about its story a hoax or false disputes the claim,
-    # wherever the word stands; hedges count only near the claim's words
-    deny = float(_refutations(" ".join(sentences)))
-    # a denial verb in a sentence about the claim: its subject rejects the claim
-    # ("IBM denied reports that it will cut ..."), which outweighs the hedges around it
-    deny += sum(len(DENIAL_VERB.findall(s)) for s in about)
-    hedge = float(_count(HEDGE_CUE, joined) + _count(NEITHER_NOR_CUE, joined))
-    hedge += REPORTING_WEIGHT * _count(REPORTING_CUE, joined)
-    return deny, hedge, len(about)
+    cues = {
+        # a body that calls anything about its story a hoax or false disputes the claim,
+        # wherever the word stands; hedges count only near the claim's words
+        "refuting": float(_refutations(" ".join(sentences))),
+        # a denial verb in a sentence about the claim: its subject rejects the claim
+        # ("IBM denied reports that it will cut ..."), which outweighs the hedges around it
+        "claim_denied": float(sum(len(DENIAL_VERB.findall(s)) for s in about)),
+        "hedge": float(_count(HEDGE_CUE, joined) + _count(NEITHER_NOR_CUE, joined)),
+        "reporting": REPORTING_WEIGHT * _count(REPORTING_CUE, joined),
+    }
+    return cues, len(about)
+
+
+DENY_CUES = frozenset({"refuting", "negated_claim", "claim_denied"})
 
 
 def stance_evidence(claim: str, text: str) -> StanceEvidence:
     claim_words = content_words(claim)
     related = relatedness(claim, text)
     if len(WORD.findall(text)) <= HEADLINE_WORDS:
-        deny, hedge = _headline_evidence(claim, claim_words, text)
-        return StanceEvidence(related, deny, hedge, 1)
-    deny, hedge, n = _body_evidence(claim, claim_words, _sentences(text))
-    return StanceEvidence(related, deny, hedge, n)
+        cues, n = _headline_cues(claim, claim_words, text), 1
+    else:
+        cues, n = _body_cues(claim_words, _sentences(text))
+    deny = sum(v for k, v in cues.items() if k in DENY_CUES)
+    hedge = sum(v for k, v in cues.items() if k not in DENY_CUES)
+    fired = tuple(sorted(k for k, v in cues.items() if v > 0))
+    return StanceEvidence(related, deny, hedge, n, fired)
 
 
 def predict_stance(claim: str, text: str, *, allow_unrelated: bool = True) -> PredictedStance:
