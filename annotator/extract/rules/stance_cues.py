@@ -242,3 +242,68 @@ def clause_stance(
     if hedge_verb or has_hedge(text):
         return "unverified"
     return "confirm"
+
+
+# ---------------------------------------------------------------- stance-only lexicons
+# Used by the eval stance predictor (`stance.py`) only, so the extractor's records do not
+# move with them. Both lists are published baselines, taken whole, not fitted to any row.
+
+# The refuting words of the FNC-1 baseline (FakeNewsChallenge/fnc-1-baseline,
+# feature_engineering.py `refuting_features`). Its "not" is left to the negation-scope
+# test in `stance.py` (a bare "not" anywhere in a body is no denial of the claim).
+REFUTING_WORDS: tuple[str, ...] = (
+    "fake",
+    "fraud",
+    "hoax",
+    "false",
+    "deny",
+    "denies",
+    "despite",
+    "nope",
+    "doubt",
+    "doubts",
+    "bogus",
+    "debunk",
+    "pranks",
+    "retract",
+)
+# The hedging seed words of Ferreira & Vlachos (2016, the Emergent paper), as used by the
+# FNC-1 winning system (Cisco Talos, `_hedging_seed_words`).
+HEDGING_SEED_WORDS: tuple[str, ...] = (
+    "alleged",
+    "allegedly",
+    "apparently",
+    "appear",
+    "appears",
+    "claim",
+    "claims",
+    "could",
+    "evidently",
+    "largely",
+    "likely",
+    "mainly",
+    "may",
+    "maybe",
+    "might",
+    "mostly",
+    "perhaps",
+    "presumably",
+    "probably",
+    "purported",
+    "purportedly",
+    "reported",
+    "reportedly",
+    "rumor",
+    "rumour",
+    "rumors",
+    "rumours",
+    "rumored",
+    "rumoured",
+    "says",
+    "seem",
+    "somewhat",
+    "supposedly",
+    "unconfirmed",
+)
+REFUTING_CUE = cue_pattern(DENIAL_TERMS + REFUTING_WORDS)
+HEDGING_CUE = cue_pattern(HEDGE_TERMS + HEDGING_SEED_WORDS)
