@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import pytest
 
+from annotator.reconcile.anchors import references
 from annotator.reconcile.clustering import ClusterScorer, cluster_statements, statement_features
 from annotator.reconcile.embeddings import BundledEmbedder
 from annotator.reconcile.mood import predicts
@@ -90,3 +91,24 @@ def test_a_country_of_several_words_is_one_name() -> None:
     assert not s.names_clash(0, 1) and not s.slots_clash(0, 1)
     assert not s.slots_clash(2, 3) and s.countries_clash(2, 4)
     assert any({0, 1} <= set(g) for g in groups(texts))
+
+
+def test_before_and_after_one_event_are_two_claims() -> None:
+    assert references("They met before the summit in Oslo") == (
+        frozenset({"sumit"}),
+        frozenset({"before"}),
+    )
+    assert references("Talks resumed ahead of the vote")[1] == {"before"}
+    assert references("Talks resumed following the vote")[1] == {"after"}
+    found = groups(
+        [
+            "The ministers met before the summit in Oslo",
+            "The ministers met after the summit in Oslo",
+            "The ministers met during the summit in Oslo",  # no side: joins either
+            "The ministers held talks following the summit in Oslo",
+            "Protesters blocked the road to the airport",
+            "The airline cancelled forty flights",
+        ]
+    )
+    assert not any({0, 1} <= set(g) for g in found)  # one claim before this change
+    assert any({1, 3} <= set(g) for g in found)  # "after" and "following": one side

@@ -69,6 +69,7 @@ class Anchors:
     # "after the election" / "since he left office": the words of the event a time is
     # measured from (None: no such phrase)
     reference: frozenset[str] | None = None
+    reference_sides: frozenset[str] | None = None  # "after" / "before" it
     # News time: "they spoke", "they spoke on Tuesday" (no year, no other event to count
     # from) in an article refers to the event the article reports, near its publication:
     # this is the article's year (set by the caller, see `news_time`)
@@ -136,7 +137,9 @@ class Anchors:
         since July 2020": times measured from other events, or from a date, differ."""
         mine, theirs = self.reference, other.reference
         if mine is not None and theirs is not None:
-            return bool(mine & theirs)
+            # one event, measured from on two sides: "before" / "after the summit"
+            sides = self.reference_sides, other.reference_sides
+            return bool(mine & theirs) and not (sides[0] and sides[1] and not sides[0] & sides[1])
         if mine is not None or theirs is not None:
             dated_only = other if mine is not None else self
             return not (dated_only.relations and dated_only.reference is None)
@@ -158,24 +161,39 @@ def _relation(text: str, start: int) -> str | None:
 
 
 _REFERENCE = re.compile(
-    r"\b(?:after|since|following|before|until|prior\s+to|ahead\s+of)\s+([^,;.:]{3,80})",
+    r"\b(?:(?P<after>after|since|following)|(?P<before>before|until|prior\s+to|ahead\s+of))"
+    r"\s+(?P<phrase>[^,;.:]{3,80})",
     re.IGNORECASE,
 )
 
 
 def reference_stems(text: str) -> frozenset[str] | None:
-    """Content stems of the event after "after/since/before..." ("after Trump's first
-    term ended" -> term, end, ...); None when the time is a bare date or absent."""
+    """Content stems of the event after "after/since/before..." ("after Trump's
+    first term ended" -> term, end, ...); None when the time is a bare date or absent."""
+    return references(text)[0]
+
+
+def references(text: str) -> tuple[frozenset[str] | None, frozenset[str] | None]:
+    """(`reference_stems`, on which side of those events the statement is: "after"
+    (after, since, following) or "before" (before, until, prior to, ahead of)): "they met
+    before the summit" is not "they met after the summit". ("During" is left out: it
+    mostly tells the circumstances of a claim, "brave during the attack" / "brave after
+    the attack" are one claim.)"""
     stems: set[str] = set()
+    sides: set[str] = set()
     for m in _REFERENCE.finditer(text):
-        phrase = _DATE.sub(" ", m.group(1))
+        found = False
+        phrase = _DATE.sub(" ", m.group("phrase"))
         for w in WORD.findall(phrase):
             if w[0].isupper():
                 continue  # who it is about ("Trump's first term") is not which event
             kind, value = word_class(w.lower())
             if kind == CONTENT:
                 stems.add(value)
-    return frozenset(stems) if stems else None
+                found = True
+        if found:
+            sides.add("after" if m.group("after") else "before")
+    return (frozenset(stems), frozenset(sides)) if stems else (None, None)
 
 
 def as_set(values: set[_T]) -> frozenset[_T] | None:

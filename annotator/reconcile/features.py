@@ -18,7 +18,7 @@ from dataclasses import dataclass, replace
 from annotator.reconcile.anchors import (
     Anchors,
     as_set,
-    reference_stems,
+    references,
     relative_year,
     time_anchors,
 )
@@ -122,6 +122,7 @@ def statement_features(text: str, written: dict[str, str] | None = None) -> Stat
         runs, initials, spelled = _names(spans, cased_words, bare, kinds)
     else:  # no capitalised word but perhaps the first
         runs, initials, spelled = frozenset({(lead,)} if lead else ()), frozenset(), frozenset()
+    reference, sides = references(text)
     anchors = Anchors(
         as_set(found.years),
         as_set(found.months),
@@ -132,7 +133,8 @@ def statement_features(text: str, written: dict[str, str] | None = None) -> Stat
         bool(found.years or found.months or found.days or found.weekdays)
         or bool(found.numbers or found.relations),
         *mood(raw, cased_words, titled),
-        reference=reference_stems(text),
+        reference=reference,
+        reference_sides=sides,
         open_range=open_range(raw),
         relative_year=relative_year(text),
     )
