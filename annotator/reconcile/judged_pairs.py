@@ -36,6 +36,8 @@ class BatchPairJudge(Protocol):
     def __call__(self, a: str, b: str) -> bool | None: ...
 
     def judge_all(self, pairs: Sequence[tuple[str, str]]) -> list[bool | None]: ...
+
+
 JUDGE_BELOW = 0.1
 JUDGE_ABOVE = 0.3
 
