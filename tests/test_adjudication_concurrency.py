@@ -99,7 +99,8 @@ def test_concurrent_answers_give_the_sequential_summary_and_cache_sooner(
             }
     one, eight = runs[1], runs[8]
     print(
-        f"\n40 pairs at {LATENCY} s: concurrency 1 {one['seconds']:.2f} s, 8 {eight['seconds']:.2f} s"
+        f"\n40 pairs at {LATENCY} s: concurrency 1 {one['seconds']:.2f} s, "
+        f"8 {eight['seconds']:.2f} s"
     )
     assert one["asked"] == order[:40]  # one at a time: reconcile's order, the first 40
     assert sorted(eight["asked"]) == sorted(order[:40])  # the same pairs, each once
@@ -207,7 +208,7 @@ def test_interrupt_cancels_the_calls_in_flight(
         def work() -> None:
             try:
                 judge.judge_all(order)
-            except BaseException as exc:  # noqa: BLE001 - checked below
+            except BaseException as exc:  # checked below
                 raised.append(exc)
             finally:
                 h.client.close()
