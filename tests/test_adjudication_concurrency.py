@@ -45,7 +45,13 @@ def records() -> list[ArticleAnnotation]:
 def order(records: list[ArticleAnnotation]) -> list[tuple[str, str]]:
     """The uncertain pairs in reconcile's order (nearest the threshold first)."""
     asked: list[tuple[str, str]] = []
-    reconcile(records, judge=lambda a, b: bool(asked.append(tuple(sorted((a, b))))))  # type: ignore[func-returns-value]
+
+    def judge(a: str, b: str) -> bool:
+        first, second = sorted((a, b))
+        asked.append((first, second))
+        return False
+
+    reconcile(records, judge=judge)
     assert len(asked) >= 60
     return asked
 
@@ -63,7 +69,7 @@ def cache_files(root: Path) -> dict[str, bytes]:
     return {str(p.relative_to(root)): p.read_bytes() for p in sorted(root.rglob("*.json"))}
 
 
-def first_n_judge(n: int, undecided: set[tuple[str, str]] = frozenset()) -> Any:  # type: ignore[assignment]
+def first_n_judge(n: int, undecided: frozenset[tuple[str, str]] = frozenset()) -> Any:
     """A plain (pair by pair) judge giving the scripted answers to the first n pairs."""
     seen = [0]
 
@@ -182,7 +188,7 @@ def test_server_errors_on_some_pairs_leave_those_undecided(
         for statement in pair:
             counts[statement] = counts.get(statement, 0) + 1
     crashing = next(s for s, n in sorted(counts.items()) if 2 <= n <= 3)
-    failing = {p for p in order[:40] if crashing in p}
+    failing = frozenset(p for p in order[:40] if crashing in p)
     with FakeChatServer() as server:
         server.add_responder("SameClaim", answer_scripted)
         server.fail_requests("500", containing=crashing, model="SameClaim")
