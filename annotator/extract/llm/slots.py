@@ -66,7 +66,9 @@ async def server_slots(config: EndpointConfig) -> int | None:
                     cast_to=object,
                     options={"timeout": timeout, "max_retries": 0},
                 )
-            except Exception:  # 404 from other servers, refused, timed out: no hint
+            except Exception as exc:  # 404 from other servers, refused, timed out: no hint
+                if getattr(exc, "status_code", None) is None:
+                    return None  # no HTTP answer at all: not worth a second wait
                 continue
             found = slots_in(path, payload)
             if found is not None:
