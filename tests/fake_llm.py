@@ -13,6 +13,9 @@ max_tokens exceed it), `reject_params={"max_tokens", "temperature"}` (OpenAI rea
 models' "unsupported_parameter" / "unsupported_value" 400s), `require_strict=True`
 (OpenAI's "Invalid schema for function ..." 400 for a schema that is not strict).
 It also answers POST /v1/embeddings, from `embed_text` (default: a hashed bag of words).
+With `slots=N` it answers like llama.cpp's server about its parallel slots: GET /props with
+`total_slots: N` and GET /slots with N slot objects, at the root beside /v1 (`slot_routes`
+picks which of the two; others answer 404, as every other server does).
 
 Run alone (for a CLI in another process, or the benchmark):
     python tests/fake_llm.py --fixtures fixtures/llm [--latency 0.5] [--port 0]
@@ -232,6 +235,8 @@ class FakeChatServer:
         require_strict: bool = False,
         max_model_len: int | None = None,
         swap_wire_formats: bool = False,
+        slots: int | None = None,
+        slot_routes: tuple[str, ...] = ("props", "slots"),
         port: int = 0,
     ) -> None:
         self.responders: dict[str, Responder] = {}
@@ -248,6 +253,9 @@ class FakeChatServer:
         # answer tools requests with content and the others with tool_calls: a client
         # that accepted that would make "every mode gives the same records" meaningless
         self.swap_wire_formats = swap_wire_formats
+        self.slots = slots
+        self.slot_routes = slot_routes
+        self.gets: list[str] = []  # the path of every GET request
         self.responses: list[dict[str, Any]] = []  # every 200 answer, as sent
         self.requests: list[dict[str, Any]] = []
         self.embed_text: Callable[[str], list[float]] = hashed_bag_of_words
@@ -339,6 +347,21 @@ class FakeChatServer:
             "usage": {"prompt_tokens": tokens, "total_tokens": tokens},
         }
         return 200, json.dumps(payload).encode()
+
+    def slot_info(self, route: str) -> Any:
+        """llama.cpp's answer to GET /props or GET /slots (the fields annotate reads, and a
+        few around them, as tools/server/README.md shows them)."""
+        slot = {"id": 0, "id_task": -1, "n_ctx": 4096, "speculative": False}
+        if route == "/props":
+            return {
+                "default_generation_settings": {**slot, "is_processing": False},
+                "total_slots": self.slots,
+                "model_path": f"models/{self.model}.gguf",
+                "chat_template": "...",
+                "modalities": {"vision": False},
+                "build_info": "b0000-fake",
+            }
+        return [{**slot, "id": n, "is_processing": False} for n in range(self.slots or 0)]
 
     # -- lifecycle
     @property
@@ -546,7 +569,12 @@ class FakeChatServer:
                 self.wfile.write(body)
 
             def do_GET(self) -> None:
-                if self.path.rstrip("/").endswith("/models"):
+                with server._lock:
+                    server.gets.append(self.path)
+                route = self.path.split("?")[0].rstrip("/")
+                if server.slots and route.lstrip("/") in server.slot_routes:
+                    self._send(200, {}, json.dumps(server.slot_info(route)).encode())
+                elif self.path.rstrip("/").endswith("/models"):
                     entry: dict[str, Any] = {"id": server.model, "object": "model", "owned_by": "t"}
                     if server.max_model_len:
                         entry["max_model_len"] = server.max_model_len  # as vLLM lists it

@@ -82,7 +82,9 @@ def test_calls_only_for_uncertain_pairs_once_each_then_cached(
     h = helpers(server, tmp_path)
     first = reconcile_records(records, h)
     calls = server.chat_requests("SameClaim")
-    assert [asked_pair(c) for c in calls] == expected  # those pairs, in that order, once
+    # those pairs, once each (sent concurrently: in any order; test_adjudication_concurrency
+    # checks that one request at a time goes in reconcile's order)
+    assert sorted(asked_pair(c) for c in calls) == sorted(expected)
     assert h.judge.tally.calls == len(expected) and h.judge.tally.skipped == 0
     assert all(c["model"] == "judge-m" for c in calls)
 
@@ -236,7 +238,7 @@ def test_embed_model_needs_an_endpoint(articles: Path) -> None:
     )
 
 
-def test_ctrl_c_while_adjudicating_stops_within_one_call(tmp_path: Path) -> None:
+def test_ctrl_c_while_adjudicating_stops_at_once(tmp_path: Path) -> None:
     """`run --backend llm` reconciles in a worker thread while the model judges pairs:
     Ctrl-C must not wait for the rest of the budget (here ~100 slow calls)."""
     data = tmp_path / "data"
@@ -268,8 +270,9 @@ def test_ctrl_c_while_adjudicating_stops_within_one_call(tmp_path: Path) -> None
         os.kill(proc.pid, signal.SIGINT)
         started = time.monotonic()
         _, err = proc.communicate(timeout=60)
-        assert time.monotonic() - started < 10  # one call in flight at most, not the budget
-        assert len(server.chat_requests("SameClaim")) <= 3
+        assert time.monotonic() - started < 10  # the calls in flight are cancelled
+        # one window of --concurrency (8) in flight when Ctrl-C came, not the budget
+        assert len(server.chat_requests("SameClaim")) <= 8 + 3
     assert proc.returncode == 130, err
     assert err.strip().startswith("annotate: interrupted: ") and err.count("\n") == 1, err
     manifest = load_yaml((out / "data" / "manifest.yaml").read_text("utf-8"))

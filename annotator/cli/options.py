@@ -47,6 +47,20 @@ ConcurrencyOption = Annotated[
         min=1, max=256, envvar="ANNOTATE_CONCURRENCY", help="Model requests in flight at once."
     ),
 ]
+DEFAULT_CONCURRENCY = 8
+AutoConcurrencyOption = Annotated[
+    int | None,
+    typer.Option(
+        min=1,
+        max=256,
+        envvar="ANNOTATE_CONCURRENCY",
+        help="Model requests in flight at once (extraction, and reconcile's 'same claim?' "
+        f"calls). Default: {DEFAULT_CONCURRENCY}, or a llama.cpp server's parallel slots "
+        "when it reports fewer (GET /props); a value given here or in the env var is used "
+        "as is.",
+        show_default=False,
+    ),
+]
 ContextTokensOption = Annotated[
     int | None,
     typer.Option(

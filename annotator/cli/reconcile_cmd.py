@@ -11,7 +11,9 @@ from typing import Annotated
 import typer
 
 from annotator.cli.options import (
+    DEFAULT_CONCURRENCY,
     ApiKeyEnvOption,
+    AutoConcurrencyOption,
     BaseUrlOption,
     EmbedModelOption,
     MaxAdjudicationsOption,
@@ -68,6 +70,7 @@ def reconcile_command(
     mode: ModeOption = "auto",
     timeout: TimeoutOption = 120.0,
     max_adjudications: MaxAdjudicationsOption = 200,
+    concurrency: AutoConcurrencyOption = None,
     embed_model: EmbedModelOption = None,
     cache: Annotated[
         Path | None,
@@ -85,7 +88,8 @@ def reconcile_command(
 
     Makes no model call unless an endpoint is given (--base-url, ANNOTATE_BASE_URL or
     --model): then claim pairs just below the merge threshold are put to the model
-    ("same claim?", cached, at most --max-adjudications), and --embed-model uses the
+    ("same claim?", cached, at most --max-adjudications, --concurrency at once), and
+    --embed-model uses the
     endpoint's embeddings. Without one, a hand correction shows up at once, offline.
     Every bad record is listed (file and field) and left out; the rest are reconciled;
     exit 1.
@@ -121,9 +125,13 @@ def reconcile_command(
                 config,
                 cache or _default_cache(run_dir),
                 max_adjudications=max_adjudications,
+                concurrency=concurrency or DEFAULT_CONCURRENCY,
+                concurrency_given=concurrency is not None,
                 embed_model=embed_model,
             )
         )
+        if helpers.concurrency_note:
+            typer.echo(f"annotate: {helpers.concurrency_note}")
     summary = reconcile_records(records, helpers)
     write_event_summary(summary, target)
     for err in errors:

@@ -13,9 +13,10 @@ import typer
 from rich.console import Console
 
 from annotator.cli.options import (
+    DEFAULT_CONCURRENCY,
     ApiKeyEnvOption,
+    AutoConcurrencyOption,
     BaseUrlOption,
-    ConcurrencyOption,
     ContextTokensOption,
     EmbedModelOption,
     MaxAdjudicationsOption,
@@ -71,7 +72,7 @@ def run(
     model: ModelOption = None,
     api_key_env: ApiKeyEnvOption = "OPENAI_API_KEY",
     mode: ModeOption = "auto",
-    concurrency: ConcurrencyOption = 8,
+    concurrency: AutoConcurrencyOption = None,
     timeout: TimeoutOption = 120.0,
     deadline: Annotated[
         float, typer.Option(min=1.0, help="Seconds all attempts of one request may take together.")
@@ -167,7 +168,8 @@ def run(
         out_root=out,
         backend=chosen,
         endpoint=endpoint,
-        concurrency=concurrency,
+        concurrency=concurrency or DEFAULT_CONCURRENCY,
+        concurrency_given=concurrency is not None,
         force=force,
         cache_dir=cache,
         max_bytes=max_bytes,

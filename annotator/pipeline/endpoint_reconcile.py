@@ -32,9 +32,12 @@ class ReconcileHelpers:
     embedder: Embedder | None = None  # None: the bundled offline model
     client: BlockingClient | None = None  # what both use; closed by `reconcile_records`
     embed_model: str | None = None
+    concurrency_note: str | None = None  # the concurrency was lowered to the server's slots
 
     def describe(self) -> dict[str, Any]:
         out: dict[str, Any] = {"embeddings": self.embedder.model_id if self.embedder else None}
+        if self.concurrency_note:
+            out["concurrency_note"] = self.concurrency_note
         if self.judge is not None:
             out["adjudication"] = self.judge.describe()
         return out
@@ -69,16 +72,20 @@ def endpoint_helpers(
     cache_dir: Path,
     *,
     max_adjudications: int,
+    concurrency: int = 8,
     embed_model: str | None = None,
 ) -> ReconcileHelpers:
-    """A judge over `config`'s model and, with `embed_model`, the endpoint's embeddings."""
+    """A judge over `config`'s model (at most `concurrency` calls in flight) and, with
+    `embed_model`, the endpoint's embeddings."""
     from annotator.extract.llm.adjudicate import ModelJudge
     from annotator.extract.llm.blocking import BlockingClient
     from annotator.extract.llm.embeddings import EndpointEmbedder
     from annotator.pipeline.cache import ResponseCache
 
     client = BlockingClient(config, mode)
-    judge = ModelJudge(client, ResponseCache(cache_dir), limit=max_adjudications)
+    judge = ModelJudge(
+        client, ResponseCache(cache_dir), limit=max_adjudications, concurrency=concurrency
+    )
     embedder: Embedder | None = None
     if embed_model:
         embedder = CachedEmbedder(
@@ -92,16 +99,28 @@ async def ready_helpers(
     cache_dir: Path,
     *,
     max_adjudications: int,
+    concurrency: int = 8,
+    concurrency_given: bool = True,
     embed_model: str | None = None,
 ) -> ReconcileHelpers:
     """`endpoint_helpers` for a bare endpoint setting (`annotate reconcile --base-url`): the
-    model filled in and `--mode auto` resolved first (a cached probe, as `run` does)."""
+    model filled in and `--mode auto` resolved first (a cached probe, as `run` does), and a
+    default concurrency (not `concurrency_given`) lowered to a llama.cpp server's slots."""
     from annotator.extract.llm.probe import ready_endpoint
+    from annotator.extract.llm.slots import fit_concurrency
 
     config, mode = await ready_endpoint(config, cache_dir)
-    return endpoint_helpers(
-        config, mode, cache_dir, max_adjudications=max_adjudications, embed_model=embed_model
+    fitted = await fit_concurrency(config, concurrency, given=concurrency_given)
+    helpers = endpoint_helpers(
+        config,
+        mode,
+        cache_dir,
+        max_adjudications=max_adjudications,
+        concurrency=fitted.concurrency,
+        embed_model=embed_model,
     )
+    helpers.concurrency_note = fitted.note
+    return helpers
 
 
 def reconcile_records(

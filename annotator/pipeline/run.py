@@ -14,7 +14,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 from concurrent.futures import Executor, ThreadPoolExecutor
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
@@ -45,6 +45,8 @@ class RunOptions:
     backend: str = "rules"  # "llm" or "rules", already resolved
     endpoint: EndpointConfig | None = None
     concurrency: int = 8
+    # False: `concurrency` is the default, lowered to a llama.cpp server's slots
+    concurrency_given: bool = False
     force: bool = False
     cache_dir: Path | None = None  # default: <out_root>/.cache
     chunk_chars: int = 12_000
@@ -132,6 +134,9 @@ async def run_pipeline(opts: RunOptions, progress: ProgressSink | None = None) -
     outputs = RecordOutputs(plan.articles_dir, opts.force, previous.output_hashes)
     result.notices.extend(outputs.retire_orphans({a.id for a in plan.loaded.articles}))
     started = datetime.now(UTC)
+    opts, concurrency_note = await fit_concurrency(opts)
+    if concurrency_note:
+        result.notices.append(concurrency_note)
     backend = await make_backend(opts)
     # Cache entries and records are written in threads, one per request in flight: with
     # the default pool (6 threads on 2 cores) writes queue up at high concurrency and
@@ -163,6 +168,8 @@ async def run_pipeline(opts: RunOptions, progress: ProgressSink | None = None) -
         io.shutdown(wait=True)
         result.articles_written = plan.articles_dir.is_dir()
         run = run_info(opts, backend, started, interrupted=interrupted)
+        if concurrency_note:
+            run["concurrency_note"] = concurrency_note
         save_manifest(run, previous.rows if interrupted else None)
     if interrupted:
         raise RunInterrupted(_interrupted_line(plan, result))
@@ -198,6 +205,17 @@ async def _write_event_outputs_with(
         raise
 
 
+async def fit_concurrency(opts: RunOptions) -> tuple[RunOptions, str | None]:
+    """With the llm backend and the default concurrency, at most the server's slots (a
+    llama.cpp server with one slot would queue the rest until they time out)."""
+    if opts.backend != "llm" or opts.endpoint is None or opts.concurrency_given:
+        return opts, None
+    from annotator.extract.llm.slots import fit_concurrency as fit
+
+    fitted = await fit(opts.endpoint, opts.concurrency, given=False)
+    return replace(opts, concurrency=fitted.concurrency), fitted.note
+
+
 def _adjudication_helpers(
     opts: RunOptions, backend: RulesBackend | LLMBackend
 ) -> ReconcileHelpers | None:
@@ -211,6 +229,7 @@ def _adjudication_helpers(
         backend.mode,
         cache_dir_for(opts),
         max_adjudications=opts.max_adjudications,
+        concurrency=opts.concurrency,
         embed_model=opts.embed_model,
     )
 

@@ -19,10 +19,25 @@ everything else it knows: a "yes" can join and a "no" can keep apart.
 from __future__ import annotations
 
 from collections.abc import Callable, Sequence
+from typing import Protocol, runtime_checkable
 
 from annotator.reconcile.linkage import CLASH_SCORE
 
 PairJudge = Callable[[str, str], bool | None]  # same claim? None: not asked (budget spent)
+
+
+@runtime_checkable
+class BatchPairJudge(Protocol):
+    """A `PairJudge` that can also be given all the pairs at once, in reconcile's order,
+    and may ask them concurrently (the pipeline's model judge does). Its answers must be
+    those the pair-by-pair calls would give in that order: the budget covers the first
+    pairs, an answer per pair (None: not decided)."""
+
+    def __call__(self, a: str, b: str) -> bool | None: ...
+
+    def judge_all(self, pairs: Sequence[tuple[str, str]]) -> list[bool | None]: ...
+
+
 JUDGE_BELOW = 0.1
 JUDGE_ABOVE = 0.3
 
@@ -41,10 +56,18 @@ def adjudicate(
     """Put the uncertain pairs ((distance to the threshold, i, j, edge index)) to the
     judge, nearest first, and score each answered pair by the answer: 1 (one claim) or
     `CLASH_SCORE` (two). Unanswered pairs (budget spent, call failed) keep their score.
-    Returns the pairs judged the same claim."""
+    Returns the pairs judged the same claim. A `BatchPairJudge` gets all the pairs at
+    once; its answers are applied in the same order, so the result is the same."""
+    ordered = sorted(uncertain)
+    pairs = [(text_of[i], text_of[j]) for _, i, j, _ in ordered]
+    if isinstance(judge, BatchPairJudge):
+        verdicts = judge.judge_all(pairs)
+        if len(verdicts) != len(pairs):
+            raise ValueError(f"judge answered {len(verdicts)} of {len(pairs)} pairs")
+    else:
+        verdicts = [judge(a, b) for a, b in pairs]
     same: list[tuple[int, int]] = []
-    for _, i, j, k in sorted(uncertain):
-        verdict = judge(text_of[i], text_of[j])
+    for (_, i, j, k), verdict in zip(ordered, verdicts, strict=True):
         if verdict is None:
             continue
         cos = edges[k][2]

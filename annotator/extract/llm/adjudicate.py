@@ -14,27 +14,53 @@ The budget (`--max-adjudications N`) bounds the pairs decided in one reconcile, 
 answers included: the first N pairs in reconcile's order are decided and the rest keep
 their embedding score, so the result does not depend on what the cache happens to hold.
 A pair whose call fails keeps its score too; after an error that would repeat for every pair
-(unreachable endpoint, bad key) no further pair is asked.
+(unreachable endpoint, bad key, --deadline spent) no further pair is asked, nor after
+transport faults that outlast the retries of a whole window of requests in a row (the
+endpoint is down for now); one such fault alone is that pair's (a server crashing on one
+text) and the other pairs go on.
+
+The pairs are asked concurrently (`judge_all`, at most `concurrency` requests in flight on
+the client's event loop): the budget is taken in reconcile's order before anything is
+sent, and the answers go back in that order, so the outcome is the one the pairs asked one
+by one would give, only sooner. Ctrl-C (`interrupt()`, from any thread) cancels the
+requests in flight at once.
 """
 
 from __future__ import annotations
 
+import asyncio
+import contextlib
 import hashlib
 import json
+from collections.abc import Sequence
 from dataclasses import dataclass, field
-from typing import Any, Protocol
+from typing import TYPE_CHECKING, Any, Protocol
 
 from pydantic import BaseModel, Field
 
-from annotator.core.errors import AnnotatorError, EndpointError, ExtractionInvalid, OutputTruncated
+from annotator.core.errors import (
+    AnnotatorError,
+    EndpointError,
+    ExtractionInvalid,
+    ModelRefused,
+    OutputTruncated,
+    TransportFailed,
+)
 from annotator.core.models import Usage
 from annotator.core.settings import EndpointConfig
 from annotator.extract.llm.blocking import BlockingClient
+from annotator.extract.llm.breaker import FAILURES_IN_A_ROW
 from annotator.extract.llm.prompts import Prompt, load_prompt
+
+if TYPE_CHECKING:
+    from annotator.extract.llm.client import Completion, StructuredClient
 
 ADJUDICATE_PROMPT = "same_claim_v2"
 ADJUDICATE_MAX_TOKENS = 256
 DEFAULT_MAX_ADJUDICATIONS = 200
+DEFAULT_CONCURRENCY = 8
+# this pair's failure only: the others are still asked
+PAIR_FAILURES = (ExtractionInvalid, OutputTruncated, ModelRefused, TransportFailed)
 MAX_STATEMENT_CHARS = 2_000  # a statement is one sentence; longer is not a claim
 
 
@@ -100,8 +126,8 @@ def _schema_sha256() -> str:
 
 
 class ModelJudge:
-    """A reconcile `PairJudge`: `judge(a, b)` is True (same claim), False, or None (not
-    decided: over budget or the call failed)."""
+    """A reconcile `BatchPairJudge`: `judge(a, b)` is True (same claim), False, or None (not
+    decided: over budget or the call failed); `judge_all(pairs)` answers many at once."""
 
     def __init__(
         self,
@@ -109,14 +135,18 @@ class ModelJudge:
         store: AnswerStore,
         *,
         limit: int = DEFAULT_MAX_ADJUDICATIONS,
+        concurrency: int = DEFAULT_CONCURRENCY,
         prompt: Prompt | None = None,
     ) -> None:
         self.client = client
         self.store = store
         self.prompt = prompt or load_prompt(ADJUDICATE_PROMPT)
         self.tally = AdjudicationTally(limit=max(0, limit))
+        self.concurrency = max(1, concurrency)
         self._stopped = False
         self._interrupted = False
+        self._faults_in_a_row = 0  # transport faults that outlasted their retries
+        self._running: tuple[asyncio.AbstractEventLoop, asyncio.Task[Any]] | None = None
         config: EndpointConfig = client.config
         self._key_base = {
             "task": "same_claim",
@@ -135,6 +165,7 @@ class ModelJudge:
             "endpoint": self.client.config.public_url,
             "prompt": self.prompt.id,
             "prompt_sha256": self.prompt.sha256,
+            "concurrency": self.concurrency,
             **self.tally.describe(),
         }
 
@@ -149,49 +180,127 @@ class ModelJudge:
         )
 
     def interrupt(self) -> None:
-        """Ask nothing more: the next call raises `AdjudicationInterrupted` (from any
-        thread: the run's Ctrl-C stops a reconcile running in a worker thread)."""
+        """Ask nothing more and cancel the requests in flight: the judge raises
+        `AdjudicationInterrupted` (callable from any thread: the run's Ctrl-C stops a
+        reconcile running in a worker thread)."""
         self._interrupted = True
+        running = self._running
+        if running is not None:
+            loop, task = running
+            with contextlib.suppress(RuntimeError):  # the loop has just finished
+                loop.call_soon_threadsafe(task.cancel)
 
     def __call__(self, a: str, b: str) -> bool | None:
+        return self.judge_all([(a, b)])[0]
+
+    def judge_all(self, pairs: Sequence[tuple[str, str]]) -> list[bool | None]:
+        """Answers for `pairs`, given in reconcile's order: the pairs within the budget
+        (cached answers count) are decided, from the cache or by a model call, at most
+        `concurrency` calls in flight; None for the rest (over budget, or not decided)."""
         tally = self.tally
-        if self._interrupted:
-            raise AdjudicationInterrupted("interrupted while adjudicating claim pairs")
-        if self._stopped:
-            tally.failed += 1
-            return None
-        if tally.decided + tally.failed >= tally.limit:
-            tally.skipped += 1
-            return None
-        fields = self.key_fields(a, b)
-        key = answer_key(fields)
-        hit = self.store.get(key)
-        if hit is not None and isinstance(hit.get("same"), bool):
-            tally.cached += 1
-            return self._decided(bool(hit["same"]))
+        verdicts: list[bool | None] = [None] * len(pairs)
+        to_ask: list[tuple[int, dict[str, Any]]] = []
+        for n, (a, b) in enumerate(pairs):
+            self._check_interrupted()
+            if self._stopped:
+                tally.failed += 1
+                continue
+            if tally.decided + tally.failed + len(to_ask) >= tally.limit:
+                tally.skipped += 1
+                continue
+            fields = self.key_fields(a, b)
+            hit = self.store.get(answer_key(fields))
+            if hit is not None and isinstance(hit.get("same"), bool):
+                tally.cached += 1
+                verdicts[n] = self._decided(bool(hit["same"]))
+            else:
+                to_ask.append((n, fields))
+        if not to_ask:
+            return verdicts
+        outcomes: dict[int, Completion[SameClaim] | EndpointError] = {}
         try:
-            done = self.client.run(
-                lambda c: c.complete(
-                    self.messages(a, b), SameClaim, max_tokens=ADJUDICATE_MAX_TOKENS
-                )
+            self.client.run(lambda c: self._ask_all(c, pairs, to_ask, outcomes))
+        except asyncio.CancelledError:
+            if not self._interrupted:
+                raise
+        except KeyboardInterrupt:  # Ctrl-C on this thread: cancel what is in flight
+            self.interrupt()
+            raise
+        for n, _ in to_ask:  # in reconcile's order: the tally reads as if asked one by one
+            outcome = outcomes.get(n)
+            if outcome is None:  # not sent: the endpoint failed for good, or Ctrl-C
+                tally.failed += 1
+            elif isinstance(outcome, EndpointError):
+                self._fail(outcome)
+            else:
+                tally.calls += 1
+                tally.usage = tally.usage + outcome.usage
+                verdicts[n] = self._decided(outcome.value.same)
+        self._check_interrupted()
+        return verdicts
+
+    async def _ask_all(
+        self,
+        client: StructuredClient,
+        pairs: Sequence[tuple[str, str]],
+        to_ask: list[tuple[int, dict[str, Any]]],
+        outcomes: dict[int, Completion[SameClaim] | EndpointError],
+    ) -> None:
+        task = asyncio.current_task()
+        assert task is not None
+        self._running = (asyncio.get_running_loop(), task)
+        slots = asyncio.Semaphore(self.concurrency)
+
+        async def one(n: int, fields: dict[str, Any]) -> None:
+            async with slots:
+                if self._stopped or self._interrupted:
+                    return
+                outcomes[n] = await self._ask(client, *pairs[n], fields)
+
+        jobs = [asyncio.ensure_future(one(n, fields)) for n, fields in to_ask]
+        try:
+            if self._interrupted:  # Ctrl-C came before this task could be cancelled
+                raise asyncio.CancelledError
+            await asyncio.gather(*jobs)
+        finally:
+            self._running = None
+            for job in jobs:
+                job.cancel()
+            await asyncio.gather(*jobs, return_exceptions=True)
+
+    async def _ask(
+        self, client: StructuredClient, a: str, b: str, fields: dict[str, Any]
+    ) -> Completion[SameClaim] | EndpointError:
+        """One model call; its answer is cached as soon as it comes (an interrupted
+        reconcile keeps it). A failure is returned; one that would repeat for every pair
+        stops the asking."""
+        try:
+            done = await client.complete(
+                self.messages(a, b), SameClaim, max_tokens=ADJUDICATE_MAX_TOKENS
             )
-        except (ExtractionInvalid, OutputTruncated) as exc:  # this pair's answer only
-            self._fail(exc)
-            return None
+        except PAIR_FAILURES as exc:
+            if isinstance(exc, TransportFailed):
+                self._faults_in_a_row += 1
+                # a whole window of requests in flight failed: the endpoint is down
+                if self._faults_in_a_row >= max(FAILURES_IN_A_ROW, self.concurrency):
+                    self._stopped = True
+            return exc
         except EndpointError as exc:  # would fail the same way for every pair
-            self._fail(exc)
             self._stopped = True
-            return None
-        tally.calls += 1
-        tally.usage = tally.usage + done.usage
+            return exc
+        self._faults_in_a_row = 0
         value = {
             "same": done.value.same,
             "reason": done.value.reason,
             "model": done.model,
             "usage": done.usage.model_dump(),
         }
-        self.store.put(key, fields, value)
-        return self._decided(done.value.same)
+        self.store.put(answer_key(fields), fields, value)
+        return done
+
+    def _check_interrupted(self) -> None:
+        if self._interrupted:
+            raise AdjudicationInterrupted("interrupted while adjudicating claim pairs")
 
     def _decided(self, same: bool) -> bool:
         self.tally.decided += 1
