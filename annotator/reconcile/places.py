@@ -22,12 +22,14 @@ __all__ = ["country_core", "country_of", "is_place", "join_places"]
 
 
 @lru_cache(maxsize=1)
-def _gazetteer() -> tuple[dict[str, str], dict[str, tuple[str, ...]]]:
-    """(form -> country, country -> its name, capital and demonym), all folded."""
+def _gazetteer() -> tuple[dict[str, str], dict[str, tuple[str, ...]], frozenset[str]]:
+    """(form -> country, country -> its name, capital and demonym, all folded; the forms
+    of several words as written, for `join_places`)."""
     from countryinfo import all_countries
 
     best: dict[str, tuple[int, str]] = {}
     core: dict[str, tuple[str, ...]] = {}
+    phrases: set[str] = set()
     for entry in all_countries():
         info = entry.info()
         country = str(info.get("name") or "")
@@ -46,11 +48,13 @@ def _gazetteer() -> tuple[dict[str, str], dict[str, tuple[str, ...]]]:
             key = fold(form)  # several words: one, as `join_places` writes them
             if len(key) < 2:
                 continue
+            if " " in form:
+                phrases.add(form)
             held = best.get(key)
             if held is None or (population, country) > held:
                 best[key] = (population, country)
         core[country] = tuple(fold(f) for f in forms[:3] if isinstance(f, str) and _is_name(f))
-    return {key: country for key, (_, country) in best.items()}, core
+    return {key: country for key, (_, country) in best.items()}, core, frozenset(phrases)
 
 
 def _is_name(form: str) -> bool:
@@ -64,45 +68,26 @@ def _is_name(form: str) -> bool:
     )
 
 
-_FIRST_WORDS: set[str] = set()  # the first words of those names ("United", "New")
-
-
 @lru_cache(maxsize=1)
-def _phrases() -> re.Pattern[str] | None:
-    """The gazetteer's names of several words, longest first."""
-    from countryinfo import all_countries
-
-    found = set()
-    for entry in all_countries():
-        info = entry.info()
-        for form in (
-            info.get("name"),
-            _without_abbreviations(info.get("capital")),
-            info.get("demonym"),
-            *info.get("altSpellings", []),
-        ):
-            if (
-                isinstance(form, str)
-                and " " in form
-                and _is_name(form)
-                and fold(form) in _gazetteer()[0]
-            ):
-                found.add(form)
+def _phrases() -> tuple[re.Pattern[str], frozenset[str]] | None:
+    """A pattern of the gazetteer's names of several words (longest first), and the words
+    that open them ("United", "New")."""
+    found = _gazetteer()[2]
     if not found:
         return None
-    _FIRST_WORDS.update(f.split()[0] for f in found)
     ordered = sorted(found, key=lambda f: (-len(f), f))
-    return re.compile(r"\b(?:" + "|".join(re.escape(f) for f in ordered) + r")\b")
+    pattern = re.compile(r"\b(?:" + "|".join(re.escape(f) for f in ordered) + r")\b")
+    return pattern, frozenset(f.split()[0] for f in found)
 
 
 def join_places(text: str) -> str:
     """The text with each place name of several words written as one word: "the United
     States said" -> "the UnitedStates said", so it is one name, the one "Washington" and
     "American" name."""
-    pattern = _phrases()
-    if pattern is None or _FIRST_WORDS.isdisjoint(text.split()):
+    phrases = _phrases()
+    if phrases is None or phrases[1].isdisjoint(text.split()):
         return text  # most statements: no word opens such a name
-    return pattern.sub(lambda m: m.group().replace(" ", ""), text)
+    return phrases[0].sub(lambda m: m.group().replace(" ", ""), text)
 
 
 def _without_abbreviations(form: object) -> object:
