@@ -112,7 +112,8 @@ def statement_features(text: str, written: dict[str, str] | None = None) -> Stat
             if raw[i] in TENS and after and _hyphenated(spans, i) and raw[i + 1] in DIGIT_WORDS:
                 value = str(TENS[raw[i]] + DIGIT_WORDS[raw[i + 1]])  # "forty-two"
                 after = cased_words[i + 2 : i + 4]
-            found.numbers.update(quantity(value, "", " ".join(after), content_stem))
+            before = f"{raw[i - 1]} " if i else ""
+            found.numbers.update(quantity(value, before, " ".join(after), content_stem))
     # anchor values count in the similarity too: a date or number only one side states
     # makes two statements less alike without forbidding the match
     words.update(f"#{y}" for y in found.years)

@@ -1,6 +1,7 @@
 """Numbers in claim statements, with what they count: "12 people" -> "12|peopl",
-"$5 million" -> "5000000|$", "6 percent" -> "6|%". Two statements' numbers conflict only
-where both count the same thing and no figure agrees within rounding."""
+"$5 million" -> "5000000|$", "6 percent" -> "6|%", "magnitude 6.9" -> "6.9|magnit".
+Two statements' numbers conflict only where both count the same thing and no figure
+agrees within rounding."""
 
 from __future__ import annotations
 
@@ -42,6 +43,7 @@ def _by_unit(quantities: frozenset[str]) -> dict[str, list[float]]:
 
 _SCALE = {"hundred": 100, "thousand": 1000, "k": 1000, "million": 10**6, "m": 10**6,
           "mn": 10**6, "billion": 10**9, "bn": 10**9, "trillion": 10**12}  # fmt: skip
+_LAST_WORD = re.compile(r"([^\W\d_]+)\s+$", re.UNICODE)  # the word before a number
 _AFTER_NUMBER = re.compile(r"[\s-]*(%|per\s*cent\b)?([^\W\d_]+)?", re.UNICODE)
 
 
@@ -52,7 +54,8 @@ def quantity(
     after it, the unit a currency sign before it, or the stem of the word after it and of
     the next content word after a nationality ("12 people" -> 12|peopl, "$5 million" ->
     5000000|$, "seven Filipino crew members" -> 7|filipi and 7|crew: the noun comes after
-    the demonym). `stem`: a word's stem, None for a word that says nothing (were, of)."""
+    the demonym); and the stem of a content word right before it ("magnitude 6.9" ->
+    6.9|magnit). `stem`: a word's stem, None for a word that says nothing (were, of)."""
     m = _AFTER_NUMBER.match(after)
     assert m is not None
     words = after[m.end(1) if m.group(1) else 0 :]
@@ -71,4 +74,10 @@ def quantity(
             units.append(noun)
     else:
         units = [""]
+    # what the number measures may be written before it: "magnitude 6.9", "a magnitude
+    # 7.1 earthquake" (both count magnitude), "Article 5", "Flight 17"
+    named = _LAST_WORD.search(before[-40:])
+    noun = stem(named.group(1).lower()) if named else None
+    if noun and noun not in units:
+        units.append(noun)
     return tuple(f"{amount:g}|{unit}" for unit in units)
