@@ -66,6 +66,9 @@ class Anchors:
     modal: bool = False
     # ... which a statement that the event happened ("spoke", "was informed") reports
     realis: bool = False
+    # a prediction or schedule ("will visit", "is due to meet"): soft against a report
+    # ("visited"), unless both name the time, which the report then places in the past
+    predicted: bool = False
     # "after the election" / "since he left office": the words of the event a time is
     # measured from (None: no such phrase)
     reference: frozenset[str] | None = None
@@ -94,6 +97,16 @@ class Anchors:
         )
 
     @property
+    def timed(self) -> bool:
+        """A year, month, day or weekday is stated."""
+        return not (
+            self.years is None
+            and self.months is None
+            and self.days is None
+            and self.weekdays is None
+        )
+
+    @property
     def news_time(self) -> bool:
         """Whether the statement's time is the article's: a past event or a day or month
         with no year and no reference event."""
@@ -118,6 +131,10 @@ class Anchors:
             return False
         if not (self.dated and other.dated):
             return True
+        if ((self.predicted and other.realis) or (self.realis and other.predicted)) and (
+            self.timed and other.timed
+        ):
+            return False  # "will visit on Wednesday" / "visited on Wednesday"
         stated: tuple[tuple[frozenset[Any] | None, frozenset[Any] | None], ...] = (
             (self.years, other.years),
             (self.months, other.months),

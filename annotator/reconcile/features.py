@@ -124,6 +124,7 @@ def statement_features(text: str, written: dict[str, str] | None = None) -> Stat
     else:  # no capitalised word but perhaps the first
         runs, initials, spelled = frozenset({(lead,)} if lead else ()), frozenset(), frozenset()
     reference, sides = references(text)
+    irrealis = predicts(raw)
     anchors = Anchors(
         as_set(found.years),
         as_set(found.months),
@@ -138,12 +139,13 @@ def statement_features(text: str, written: dict[str, str] | None = None) -> Stat
         reference_sides=sides,
         open_range=open_range(raw),
         relative_year=relative_year(text),
+        predicted=irrealis,
     )
     return StatementFeatures(
         frozenset(words),
         anchors,
         negated=main_clause_negated(raw),
-        irrealis=predicts(raw),
+        irrealis=irrealis,
         names=frozenset(names),
         lead=lead,
         slots=frozenset() if titled else _slots(cased_words, bare),
