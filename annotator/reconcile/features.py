@@ -13,12 +13,13 @@ from __future__ import annotations
 import re
 from collections import defaultdict
 from collections.abc import Sequence
-from dataclasses import dataclass, replace
+from dataclasses import dataclass, field, replace
 
 from annotator.reconcile.anchors import (
     Anchors,
     as_set,
     references,
+    relative_time,
     relative_year,
     time_anchors,
 )
@@ -66,6 +67,9 @@ class StatementFeatures:
     # (initials, the name as written) of each name of two or more words: what an
     # acronym elsewhere stands for ("EMA" -> "European Medicines Agency")
     spelled: frozenset[tuple[str, str]] = frozenset()
+    # the content-word stems in the order written, each once (not compared: statements
+    # with the same words and anchors are one claim whatever the order)
+    order: tuple[str, ...] = field(default=(), compare=False)
 
 
 def _is_title_case(cased: list[str]) -> bool:
@@ -84,6 +88,7 @@ def statement_features(text: str, written: dict[str, str] | None = None) -> Stat
     plain = plain.replace("n't", " not").replace("N'T", " NOT").replace("’ll", " ll")
     plain = plain.replace("'ll", " ll")
     words: set[str] = set()
+    order: list[str] = []
     spans = list(WORD.finditer(plain))
     cased_words = [m.group() for m in spans]
     raw = [w.lower() for w in cased_words]
@@ -99,6 +104,8 @@ def statement_features(text: str, written: dict[str, str] | None = None) -> Stat
         if i and raw[i] in DIGIT_WORDS and raw[i - 1] in TENS and _hyphenated(spans, i - 1):
             continue  # the "two" of "forty-two"
         if kind == CONTENT:
+            if value not in words:
+                order.append(value)
             words.add(value)
             if written is not None and (value not in written or bare[i] < written[value]):
                 written[value] = bare[i]
@@ -139,6 +146,7 @@ def statement_features(text: str, written: dict[str, str] | None = None) -> Stat
         reference_sides=sides,
         open_range=open_range(raw),
         relative_year=relative_year(text),
+        relative_time=relative_time(text),
         predicted=irrealis,
     )
     return StatementFeatures(
@@ -152,6 +160,7 @@ def statement_features(text: str, written: dict[str, str] | None = None) -> Stat
         runs=frozenset() if titled else runs,
         initials=initials,
         spelled=spelled,
+        order=tuple(order),
     )
 
 
