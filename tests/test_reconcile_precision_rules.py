@@ -74,7 +74,7 @@ def test_a_dated_prediction_and_a_dated_report_are_two_claims(a: str, b: str, ap
     ("a", "b", "only_subject"),
     [
         # the subject shared, then two predicates
-        ("Striker Diaz scored twice in the final", "Striker Diaz was suspended by the league", True),
+        ("Striker Diaz scored twice in the final", "Striker Diaz was suspended by the club", True),
         ("The mayor of Turin resigned", "The mayor of Turin remains under investigation", True),
         # something shared after the subject: the same predicate in other words
         ("Striker Diaz scored twice in the final", "Diaz netted both goals in the final", False),
