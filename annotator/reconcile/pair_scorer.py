@@ -180,24 +180,25 @@ class ClusterScorer:
         """What the two share is what each says first, and each then says something
         the other does not: "goalkeeper X received 30,000 euros" / "goalkeeper X remains in
         custody". A word of the rest that has a near word in the other's rest counts as
-        shared ("Moss apologised" / "Moss said she was sorry")."""
-        oi, oj = self.feats[i].order, self.feats[j].order
-        if not oi or not oj or oi[0] not in self.feats[j].words:
-            return False
-        wi, wj = self.feats[i].words, self.feats[j].words
-        if any(w.startswith("#n") for w in wi & wj):
-            return False  # one figure ("1,200 jobs" / "1,200 positions"): one claim
-        for mine, theirs, other in ((oi, wj, wi), (oj, wi, wj)):
-            k = 0
-            while k < len(mine) and mine[k] in theirs:
-                k += 1
-            rest = mine[k:]
-            if not rest:
-                return False  # one says no more than the other
+        shared ("Moss apologised" / "Moss said she was sorry"); a figure both state makes
+        them one claim ("cut 1,200 jobs" / "eliminate 1,200 positions")."""
+        fi, fj = self.feats[i], self.feats[j]
+        oi, oj = fi.order, fj.order
+        common = fi.words & fj.words
+        shared = len(common)  # content words both have: the first `shared` of each
+        for w in common:
+            if w[0] == "#":
+                if w[1] == "n":
+                    return False
+                shared -= 1
+        if not shared or len(oi) <= shared or len(oj) <= shared:
+            return False  # nothing shared, or one says no more than the other
+        if not all(w in common for w in oi[:shared]) or not all(w in common for w in oj[:shared]):
+            return False  # a word both have comes after one only one has
+        near = self.near
+        for rest, other in ((oi[shared:], fj.words), (oj[shared:], fi.words)):
             for w in rest:
-                if w in theirs:
-                    return False  # shared after the first word only one side has
-                if any(v in theirs and v not in other for v, _ in self.near.get(w, ())):
+                if any(v in other and v not in common for v, _ in near.get(w, ())):
                     return False
         return True
 
@@ -311,7 +312,8 @@ class ClusterScorer:
             s -= NAME_PENALTY
         if self.slots_clash(i, j):
             s -= SLOT_PENALTY
-        if self.subject_penalty and self.shares_only_subject(i, j):
+        first = fi.order[0] if fi.order else None  # most pairs: another first word
+        if self.subject_penalty and first in fj.words and self.shares_only_subject(i, j):
             s -= self.subject_penalty
         return s
 
