@@ -97,9 +97,11 @@ def test_two_predicates_about_one_subject(a: str, b: str, only_subject: bool) ->
 def test_the_subject_penalty_lowers_the_pair_in_proportion_to_topicality(
     monkeypatch: pytest.MonkeyPatch,
 ) -> None:
-    texts = ["Striker Diaz scored twice in the final", "Striker Diaz was suspended by the league"]
+    texts = ["Striker Diaz scored twice in the final", "Striker Diaz was suspended by the club"]
+    penalty = pair_scorer.SUBJECT_PENALTY
+    assert penalty > 0
     one_event, headlines = scorer(texts, embed_weight=0.4), scorer(texts, embed_weight=0.94)
     monkeypatch.setattr(pair_scorer, "SUBJECT_PENALTY", 0.0)
     plain_event, plain_headlines = scorer(texts, 0.4), scorer(texts, 0.94)
-    assert plain_event.extra(0, 1) - one_event.extra(0, 1) == pytest.approx(0.1)
-    assert plain_headlines.extra(0, 1) - headlines.extra(0, 1) == pytest.approx(0.01)
+    assert plain_event.extra(0, 1) - one_event.extra(0, 1) == pytest.approx(penalty)
+    assert plain_headlines.extra(0, 1) - headlines.extra(0, 1) == pytest.approx(penalty / 10)
