@@ -43,7 +43,6 @@ def _by_unit(quantities: frozenset[str]) -> dict[str, list[float]]:
 
 _SCALE = {"hundred": 100, "thousand": 1000, "k": 1000, "million": 10**6, "m": 10**6,
           "mn": 10**6, "billion": 10**9, "bn": 10**9, "trillion": 10**12}  # fmt: skip
-_LAST_WORD = re.compile(r"([^\W\d_]+)\s+$", re.UNICODE)  # the word before a number
 _AFTER_NUMBER = re.compile(r"[\s-]*(%|per\s*cent\b)?([^\W\d_]+)?", re.UNICODE)
 
 
@@ -76,8 +75,11 @@ def quantity(
         units = [""]
     # what the number measures may be written before it: "magnitude 6.9", "a magnitude
     # 7.1 earthquake" (both count magnitude), "Article 5", "Flight 17"
-    named = _LAST_WORD.search(before[-40:])
-    noun = stem(named.group(1).lower()) if named else None
-    if noun and noun not in units:
-        units.append(noun)
+    tail = before[-40:]
+    if tail[-1:].isspace():
+        written = _WORD.findall(tail.rstrip())
+        if written and tail.rstrip().endswith(written[-1]):
+            noun = stem(written[-1].lower())
+            if noun and noun not in units:
+                units.append(noun)
     return tuple(f"{amount:g}|{unit}" for unit in units)
