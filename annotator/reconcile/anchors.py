@@ -66,6 +66,9 @@ class Anchors:
     modal: bool = False
     # ... which a statement that the event happened ("spoke", "was informed") reports
     realis: bool = False
+    # a prediction or schedule ("will visit", "is due to meet"): soft against a report
+    # ("visited"), unless both name the time, which the report then places in the past
+    predicted: bool = False
     # "after the election" / "since he left office": the words of the event a time is
     # measured from (None: no such phrase)
     reference: frozenset[str] | None = None
@@ -80,6 +83,8 @@ class Anchors:
     # "last year" (-1), "this year" (0), "next year" (+1): a year counted from the
     # article's, which the caller turns into `years` (see `in_article_year`)
     relative_year: int | None = None
+    # a time counted from the article's day: "next week", "yesterday", "this month"
+    relative_time: bool = False
 
     @property
     def plain(self) -> bool:
@@ -91,6 +96,20 @@ class Anchors:
             or self.implied_year is not None
             or self.open_range
             or self.relative_year is not None
+            or self.relative_time
+        )
+
+    @property
+    def timed(self) -> bool:
+        """A time is stated: a year, month, day or weekday, or one counted from the
+        article's ("next week", "last year")."""
+        return not (
+            self.years is None
+            and self.months is None
+            and self.days is None
+            and self.weekdays is None
+            and self.relative_year is None
+            and not self.relative_time
         )
 
     @property
@@ -116,6 +135,10 @@ class Anchors:
                 return False
         if not self._same_reference(other):
             return False
+        if ((self.predicted and other.realis) or (self.realis and other.predicted)) and (
+            self.timed and other.timed
+        ):
+            return False  # "will visit on Wednesday" / "visited on Wednesday"
         if not (self.dated and other.dated):
             return True
         stated: tuple[tuple[frozenset[Any] | None, frozenset[Any] | None], ...] = (
@@ -250,6 +273,18 @@ def time_anchors(text: str) -> tuple[FoundTimes, str]:
         if rel:
             found.relations.add(rel)
     return found, _DATE.sub(" ", text)
+
+
+_RELATIVE_TIME = re.compile(
+    r"\b(?:(?:last|previous|this|next|coming)\s+(?:week|weekend|month)|yesterday|today|"
+    r"tonight|tomorrow)\b",
+    re.IGNORECASE,
+)
+
+
+def relative_time(text: str) -> bool:
+    """A time counted from the article's day other than a year: "next week", "yesterday"."""
+    return _RELATIVE_TIME.search(text) is not None
 
 
 _RELATIVE_YEAR = re.compile(r"\b(last|previous|this|next)\s+year\b", re.IGNORECASE)

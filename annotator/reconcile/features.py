@@ -13,12 +13,13 @@ from __future__ import annotations
 import re
 from collections import defaultdict
 from collections.abc import Sequence
-from dataclasses import dataclass, replace
+from dataclasses import dataclass, field, replace
 
 from annotator.reconcile.anchors import (
     Anchors,
     as_set,
     references,
+    relative_time,
     relative_year,
     time_anchors,
 )
@@ -66,6 +67,9 @@ class StatementFeatures:
     # (initials, the name as written) of each name of two or more words: what an
     # acronym elsewhere stands for ("EMA" -> "European Medicines Agency")
     spelled: frozenset[tuple[str, str]] = frozenset()
+    # the content-word stems in the order written, each once (not compared: statements
+    # with the same words and anchors are one claim whatever the order)
+    order: tuple[str, ...] = field(default=(), compare=False)
 
 
 def _is_title_case(cased: list[str]) -> bool:
@@ -84,6 +88,7 @@ def statement_features(text: str, written: dict[str, str] | None = None) -> Stat
     plain = plain.replace("n't", " not").replace("N'T", " NOT").replace("’ll", " ll")
     plain = plain.replace("'ll", " ll")
     words: set[str] = set()
+    order: list[str] = []
     spans = list(WORD.finditer(plain))
     cased_words = [m.group() for m in spans]
     raw = [w.lower() for w in cased_words]
@@ -99,6 +104,8 @@ def statement_features(text: str, written: dict[str, str] | None = None) -> Stat
         if i and raw[i] in DIGIT_WORDS and raw[i - 1] in TENS and _hyphenated(spans, i - 1):
             continue  # the "two" of "forty-two"
         if kind == CONTENT:
+            if value not in words:
+                order.append(value)
             words.add(value)
             if written is not None and (value not in written or bare[i] < written[value]):
                 written[value] = bare[i]
@@ -112,7 +119,8 @@ def statement_features(text: str, written: dict[str, str] | None = None) -> Stat
             if raw[i] in TENS and after and _hyphenated(spans, i) and raw[i + 1] in DIGIT_WORDS:
                 value = str(TENS[raw[i]] + DIGIT_WORDS[raw[i + 1]])  # "forty-two"
                 after = cased_words[i + 2 : i + 4]
-            found.numbers.update(quantity(value, "", " ".join(after), content_stem))
+            before = f"{raw[i - 1]} " if i else ""
+            found.numbers.update(quantity(value, before, " ".join(after), content_stem))
     # anchor values count in the similarity too: a date or number only one side states
     # makes two statements less alike without forbidding the match
     words.update(f"#{y}" for y in found.years)
@@ -123,6 +131,7 @@ def statement_features(text: str, written: dict[str, str] | None = None) -> Stat
     else:  # no capitalised word but perhaps the first
         runs, initials, spelled = frozenset({(lead,)} if lead else ()), frozenset(), frozenset()
     reference, sides = references(text)
+    irrealis = predicts(raw)
     anchors = Anchors(
         as_set(found.years),
         as_set(found.months),
@@ -137,18 +146,21 @@ def statement_features(text: str, written: dict[str, str] | None = None) -> Stat
         reference_sides=sides,
         open_range=open_range(raw),
         relative_year=relative_year(text),
+        relative_time=relative_time(text),
+        predicted=irrealis,
     )
     return StatementFeatures(
         frozenset(words),
         anchors,
         negated=main_clause_negated(raw),
-        irrealis=predicts(raw),
+        irrealis=irrealis,
         names=frozenset(names),
         lead=lead,
         slots=frozenset() if titled else _slots(cased_words, bare),
         runs=frozenset() if titled else runs,
         initials=initials,
         spelled=spelled,
+        order=tuple(order),
     )
 
 

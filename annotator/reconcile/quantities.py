@@ -1,6 +1,7 @@
 """Numbers in claim statements, with what they count: "12 people" -> "12|peopl",
-"$5 million" -> "5000000|$", "6 percent" -> "6|%". Two statements' numbers conflict only
-where both count the same thing and no figure agrees within rounding."""
+"$5 million" -> "5000000|$", "6 percent" -> "6|%", "magnitude 6.9" -> "6.9|magnit".
+Two statements' numbers conflict only where both count the same thing and no figure
+agrees within rounding."""
 
 from __future__ import annotations
 
@@ -52,7 +53,8 @@ def quantity(
     after it, the unit a currency sign before it, or the stem of the word after it and of
     the next content word after a nationality ("12 people" -> 12|peopl, "$5 million" ->
     5000000|$, "seven Filipino crew members" -> 7|filipi and 7|crew: the noun comes after
-    the demonym). `stem`: a word's stem, None for a word that says nothing (were, of)."""
+    the demonym); and the stem of a content word right before it ("magnitude 6.9" ->
+    6.9|magnit). `stem`: a word's stem, None for a word that says nothing (were, of)."""
     m = _AFTER_NUMBER.match(after)
     assert m is not None
     words = after[m.end(1) if m.group(1) else 0 :]
@@ -71,4 +73,13 @@ def quantity(
             units.append(noun)
     else:
         units = [""]
+    # what the number measures may be written before it: "magnitude 6.9", "a magnitude
+    # 7.1 earthquake" (both count magnitude), "Article 5", "Flight 17"
+    tail = before[-40:]
+    if tail[-1:].isspace():
+        written = _WORD.findall(tail.rstrip())
+        if written and tail.rstrip().endswith(written[-1]):
+            noun = stem(written[-1].lower())
+            if noun and noun not in units:
+                units.append(noun)
     return tuple(f"{amount:g}|{unit}" for unit in units)
