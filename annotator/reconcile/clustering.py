@@ -191,6 +191,8 @@ def cluster_statements(
                 if is_uncertain(score, THRESHOLD):
                     uncertain.append((abs(score - THRESHOLD), i, j, len(edges)))
             edges.append((i, j, cos, extra, bool(clash)))
+    for done in (ends, cosines, shared, near):  # the edges hold what the linkage needs
+        done.clear()
     judged_same = adjudicate(judge, uncertain, edges, text_of, embed_weight) if judge else []
     counts = [0] * len(feats)
     for u in owner:
