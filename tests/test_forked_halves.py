@@ -12,6 +12,7 @@ import numpy as np
 import pytest
 
 import annotator.reconcile.clustering as clustering
+import annotator.reconcile.forked as forked
 import annotator.reconcile.neighbours as neighbours
 from annotator.reconcile.clustering import cluster_statements
 from annotator.reconcile.forked import in_two
@@ -57,6 +58,26 @@ def test_a_failing_child_costs_time_not_results(how: str) -> None:
         return list(range(lo, hi))
 
     assert in_two(8, work, min_items=2) == [[0, 1, 2, 3], [4, 5, 6, 7]]
+
+
+def test_a_stuck_child_is_killed_and_its_half_done_here(
+    monkeypatch: pytest.MonkeyPatch, tmp_path: Path
+) -> None:
+    monkeypatch.setattr(forked, "PATIENCE_MIN", 0.5)
+    parent = os.getpid()
+    pid_file = tmp_path / "child.pid"
+
+    def work(lo: int, hi: int) -> list[int]:
+        if os.getpid() != parent:
+            pid_file.write_text(str(os.getpid()))
+            time.sleep(60)  # as a child deadlocked on a lock would
+        return list(range(lo, hi))
+
+    started = time.monotonic()
+    assert in_two(8, work, min_items=2) == [[0, 1, 2, 3], [4, 5, 6, 7]]
+    assert time.monotonic() - started < 10
+    with pytest.raises(ProcessLookupError):
+        os.kill(int(pid_file.read_text()), 0)
 
 
 def test_an_error_here_kills_and_reaps_the_child(tmp_path: Path) -> None:
