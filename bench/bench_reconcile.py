@@ -19,11 +19,13 @@ from __future__ import annotations
 
 import argparse
 import hashlib
+import os
 import random
 import resource
 import subprocess
 import sys
 import tempfile
+import threading
 import time
 from dataclasses import dataclass
 from pathlib import Path
@@ -251,6 +253,51 @@ def generate(folder: Path, n_claims: int, seed: int = 7) -> None:
         (folder / f"{aid}.yaml").write_text(dump_yaml(data), encoding="utf-8")
 
 
+class TreeMemory:
+    """Peak memory of this process and its workers together (the YAML workers, the forked
+    half of a loop): the sum of their proportional set sizes, sampled every 0.2 s on a
+    thread. PSS splits a page shared by several processes among them, so pages a forked
+    child shares with this process count once; RSS would count them in each."""
+
+    def __init__(self) -> None:
+        self.peak = 0
+        self._stop = threading.Event()
+        self._thread = threading.Thread(target=self._sample, daemon=True)
+
+    def __enter__(self) -> TreeMemory:
+        self._thread.start()
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self._stop.set()
+        self._thread.join()
+
+    def _sample(self) -> None:
+        while not self._stop.wait(0.2):
+            self.peak = max(self.peak, sum(_pss(pid) for pid in _tree(os.getpid())))
+
+
+def _tree(pid: int) -> list[int]:
+    found = [pid]
+    for task in Path(f"/proc/{pid}/task").glob("*/children"):
+        try:
+            found += [p for c in task.read_text().split() for p in _tree(int(c))]
+        except OSError:
+            continue  # gone meanwhile
+    return found
+
+
+def _pss(pid: int) -> int:
+    """Bytes; 0 for a process gone meanwhile, or without /proc (not Linux)."""
+    try:
+        text = Path(f"/proc/{pid}/smaps_rollup").read_text()
+    except OSError:
+        return 0
+    return next(
+        (int(line.split()[1]) * 1024 for line in text.splitlines() if line.startswith("Pss:")), 0
+    )
+
+
 def run_one(n_claims: int) -> None:
     from annotator.reconcile.summary import reconcile
     from annotator.records.store import load_article_records, write_event_summary
@@ -262,20 +309,22 @@ def run_one(n_claims: int) -> None:
         size_mb = sum(p.stat().st_size for p in folder.iterdir()) / 1e6
         usage = resource.getrusage(resource.RUSAGE_SELF)
         cpu0 = usage.ru_utime + usage.ru_stime
-        t0 = time.perf_counter()
-        records = load_article_records(folder)
-        t1 = time.perf_counter()
-        summary = reconcile(records)
-        t2 = time.perf_counter()
-        write_event_summary(summary, Path(tmp) / "event.yaml")
-        t3 = time.perf_counter()
+        with TreeMemory() as memory:
+            t0 = time.perf_counter()
+            records = load_article_records(folder)
+            t1 = time.perf_counter()
+            summary = reconcile(records)
+            t2 = time.perf_counter()
+            write_event_summary(summary, Path(tmp) / "event.yaml")
+            t3 = time.perf_counter()
         digest = hashlib.sha256((Path(tmp) / "event.yaml").read_bytes()).hexdigest()[:12]
     usage = resource.getrusage(resource.RUSAGE_SELF)
     cpu = usage.ru_utime + usage.ru_stime - cpu0
     print(
         f"{n_claims:>7} claims {len(records):>5} files {size_mb:6.1f} MB | load {t1 - t0:6.2f} s"
         f" reconcile {t2 - t1:6.2f} s write {t3 - t2:6.2f} s total {t3 - t0:6.2f} s"
-        f" (CPU {cpu:6.1f} s) | peak RSS {usage.ru_maxrss / 1024:7.0f} MB"
+        f" (CPU {cpu:6.1f} s) | peak RSS {usage.ru_maxrss / 1024:7.0f} MB,"
+        f" with workers (PSS) {memory.peak / 2**20:7.0f} MB"
         f" | {len(summary.claims)} claims, {len(summary.entities)} entities,"
         f" event.yaml sha256 {digest}",
         flush=True,

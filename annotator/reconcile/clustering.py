@@ -26,6 +26,7 @@ claim id) is chosen by plain cosine among the cluster's own wordings.
 
 from __future__ import annotations
 
+from array import array
 from collections import defaultdict
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
@@ -42,6 +43,7 @@ from annotator.reconcile.features import (
     spell_out_acronyms,
     statement_features,
 )
+from annotator.reconcile.forked import in_two
 from annotator.reconcile.judged_pairs import PairJudge, adjudicate, is_uncertain
 from annotator.reconcile.linkage import CLASH_SCORE, AverageLinkage
 from annotator.reconcile.near_words import NearIncidence
@@ -79,6 +81,10 @@ THRESHOLD = 0.2  # mean pair score at or above which two clusters are one claim
 CENTER_PRIOR = 20.0
 NEIGHBOURS = 15  # candidates per statement
 NEIGHBOUR_FLOOR = 0.2  # cosine below which a neighbour is not a candidate
+# distinct texts, and candidate pairs, from which the second half goes to a forked child
+# (`forked.in_two`): below, a fork costs more than half the loop saves
+FORK_TEXTS = 5_000
+FORK_PAIRS = 50_000
 MEDOID_MAX = 60  # distinct wordings above which a cluster's most frequent one represents it
 _RANK: dict[MergedBy, int] = {"rule": 0, "embedding": 1, "model": 2}
 
@@ -113,12 +119,13 @@ def cluster_statements(
         owner.append(unique.setdefault((" ".join(s.split()), year), len(unique)))
     by_feature: dict[StatementFeatures, int] = {}
     text_feature: list[int] = []  # distinct text -> feature (same words and anchors: one claim)
-    written: dict[str, str] = {}
-    for t, year in unique:
-        f = statement_features(t, written)
-        if year is not None:
-            f = in_article_year(f, year)
-        text_feature.append(by_feature.setdefault(f, len(by_feature)))
+    keys = list(unique)
+    written: dict[str, str] = {}  # content word's stem -> its first spelling a-z
+    for part, spelt_as in in_two(len(keys), lambda lo, hi: _features(keys[lo:hi]), FORK_TEXTS):
+        text_feature.extend(by_feature.setdefault(f, len(by_feature)) for f in part)
+        for stem, spelling in spelt_as.items():
+            if stem not in written or spelling < written[stem]:
+                written[stem] = spelling
     feats = list(by_feature)
     texts = [t for t, _ in unique]
     text_of = [""] * len(feats)
@@ -144,31 +151,48 @@ def cluster_statements(
     kind_of = [kinds.setdefault(f.anchors, len(kinds)) for f in feats]
     distinct = list(kinds)
     plain = [a.plain for a in distinct]
-    clash_of: dict[tuple[int, int], bool] = {}
-    edges: list[tuple[int, int, float, float, bool]] = []
-    uncertain: list[tuple[float, int, int, int]] = []
     words = [f.words for f in feats]
     shared = WordIncidence(words, scorer.weight).shared(pairs).tolist()
     near = NearIncidence(words, scorer.near, scorer.weight).credits(pairs).tolist()
-    for (i, j), cos, common, alike in zip(pairs.tolist(), cosines, shared, near, strict=True):
-        a, b = kind_of[i], kind_of[j]
-        clash = False
-        if a != b and not (plain[a] and plain[b]):
-            key = (a, b)
-            hit = clash_of.get(key)
-            if hit is None:
-                hit = clash_of[key] = not distinct[a].compatible(distinct[b])
-            clash = hit
-        if clash:
-            extra = 0.0  # the linkage counts it CLASH_SCORE, by its anchors
-        elif scorer.countries_clash(i, j):
-            extra = CLASH_SCORE - embed_weight * cos  # the pair scores CLASH_SCORE
-        else:
-            extra = scorer.extra(i, j, common, alike)
-        score = embed_weight * cos + extra
-        if judge is not None and not clash and is_uncertain(score, THRESHOLD):
-            uncertain.append((abs(score - THRESHOLD), i, j, len(edges)))
-        edges.append((i, j, cos, extra, clash))
+    ends = pairs.tolist()
+
+    def score_pairs(lo: int, hi: int) -> tuple[array[float], bytes]:
+        """Each pair's extra and whether its anchors clash, for pairs[lo:hi]."""
+        clash_of: dict[tuple[int, int], bool] = {}
+        extras: array[float] = array("d")
+        clashes = bytearray()
+        for k in range(lo, hi):
+            i, j = ends[k]
+            a, b = kind_of[i], kind_of[j]
+            clash = False
+            if a != b and not (plain[a] and plain[b]):
+                hit = clash_of.get((a, b))
+                if hit is None:
+                    hit = clash_of[(a, b)] = not distinct[a].compatible(distinct[b])
+                clash = hit
+            if clash:
+                extra = 0.0  # the linkage counts it CLASH_SCORE, by its anchors
+            elif scorer.countries_clash(i, j):
+                extra = CLASH_SCORE - embed_weight * cosines[k]  # the pair scores CLASH_SCORE
+            else:
+                extra = scorer.extra(i, j, shared[k], near[k])
+            extras.append(extra)
+            clashes.append(clash)
+        return extras, bytes(clashes)
+
+    edges: list[tuple[int, int, float, float, bool]] = []
+    uncertain: list[tuple[float, int, int, int]] = []
+    for extras, clashes in in_two(len(ends), score_pairs, FORK_PAIRS):
+        for extra, clash in zip(extras, clashes, strict=True):
+            i, j = ends[len(edges)]
+            cos = cosines[len(edges)]
+            if judge is not None and not clash:
+                score = embed_weight * cos + extra
+                if is_uncertain(score, THRESHOLD):
+                    uncertain.append((abs(score - THRESHOLD), i, j, len(edges)))
+            edges.append((i, j, cos, extra, bool(clash)))
+    for done in (ends, cosines, shared, near):  # the edges hold what the linkage needs
+        done.clear()
     judged_same = adjudicate(judge, uncertain, edges, text_of, embed_weight) if judge else []
     counts = [0] * len(feats)
     for u in owner:
@@ -197,6 +221,18 @@ def cluster_statements(
                 strongest[root] = how
     roots = [linkage.find(i) for i in range(len(feats))]
     return _result(statements, owner, text_feature, texts, roots, strongest, raw)
+
+
+def _features(
+    keys: Sequence[tuple[str, int | None]],
+) -> tuple[list[StatementFeatures], dict[str, str]]:
+    """Each (text, year of its article)'s features, and its content words as written."""
+    written: dict[str, str] = {}
+    found = []
+    for text, year in keys:
+        f = statement_features(text, written)
+        found.append(f if year is None else in_article_year(f, year))
+    return found, written
 
 
 def _year(published: str | None) -> int | None:

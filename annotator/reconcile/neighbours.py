@@ -14,11 +14,14 @@ from __future__ import annotations
 
 import numpy as np
 
+from annotator.reconcile.forked import in_two
+
 EXACT_MAX = 20_000  # exact search up to this many vectors
 BLOCK = 1024  # query rows per matrix product
 PROBES = 4  # IVF groups searched per vector
 KMEANS_ROUNDS = 6
 KMEANS_SAMPLE = 50_000
+FORK_GROUPS = 64  # IVF groups from which the second half is searched in a forked child
 
 
 def nearest_pairs(vectors: np.ndarray, k: int, floor: float) -> np.ndarray:
@@ -120,25 +123,43 @@ def _ivf(vectors: np.ndarray, k: int, floor: float) -> tuple[np.ndarray, np.ndar
     # ... and is searched for in the groups it probes
     queries = np.argsort(probes.ravel(), kind="stable")
     qbounds = np.searchsorted(probes.ravel()[queries], np.arange(groups + 1))
-    best_sim = np.full((n, k), -np.inf, dtype=np.float32)
-    best_idx = np.full((n, k), -1, dtype=np.int64)
-    for g in range(groups):
-        members = order[bounds[g] : bounds[g + 1]]
-        asking = queries[qbounds[g] : qbounds[g + 1]] // probes.shape[1]
-        if len(members) == 0 or len(asking) == 0:
-            continue
-        for start in range(0, len(asking), BLOCK):
-            q = asking[start : start + BLOCK]
-            sims = vectors[q] @ vectors[members].T
-            sims[q[:, None] == members[None, :]] = -np.inf
-            top = _top_k(sims, min(k, len(members)))
-            cand_sim = np.concatenate([best_sim[q], np.take_along_axis(sims, top, axis=1)], 1)
-            cand_idx = np.concatenate([best_idx[q], members[top]], axis=1)
-            pick = _best(cand_sim, cand_idx, k)  # each member lives in one group: no repeats
-            best_sim[q] = np.take_along_axis(cand_sim, pick, axis=1)
-            best_idx[q] = np.take_along_axis(cand_idx, pick, axis=1)
+
+    def search(first: int, last: int) -> tuple[np.ndarray, np.ndarray]:
+        """Each vector's k best (similarities, indices) among groups first..last-1."""
+        best_sim = np.full((n, k), -np.inf, dtype=np.float32)
+        best_idx = np.full((n, k), -1, dtype=np.int64)
+        for g in range(first, last):
+            members = order[bounds[g] : bounds[g + 1]]
+            asking = queries[qbounds[g] : qbounds[g + 1]] // probes.shape[1]
+            if len(members) == 0 or len(asking) == 0:
+                continue
+            for start in range(0, len(asking), BLOCK):
+                q = asking[start : start + BLOCK]
+                sims = vectors[q] @ vectors[members].T
+                sims[q[:, None] == members[None, :]] = -np.inf
+                top = _top_k(sims, min(k, len(members)))
+                _keep_best(best_sim, best_idx, q, np.take_along_axis(sims, top, 1), members[top])
+        return best_sim, best_idx
+
+    # the groups in two halves, the second in a forked child; each vector's k best of
+    # both halves are its k best of all (each member lives in one group: no repeats)
+    parts = in_two(groups, search, FORK_GROUPS)
+    best_sim, best_idx = parts[0]
+    for sims, idx in parts[1:]:
+        _keep_best(best_sim, best_idx, np.arange(n), sims, idx)
     r, c = np.nonzero((best_sim >= floor) & (best_idx >= 0))
     return r.astype(np.int64), best_idx[r, c]
+
+
+def _keep_best(
+    best_sim: np.ndarray, best_idx: np.ndarray, q: np.ndarray, sims: np.ndarray, idx: np.ndarray
+) -> None:
+    """Rows q of (best_sim, best_idx) become the k best of themselves and (sims, idx)."""
+    cand_sim = np.concatenate([best_sim[q], sims], axis=1)
+    cand_idx = np.concatenate([best_idx[q], idx], axis=1)
+    pick = _best(cand_sim, cand_idx, best_sim.shape[1])
+    best_sim[q] = np.take_along_axis(cand_sim, pick, axis=1)
+    best_idx[q] = np.take_along_axis(cand_idx, pick, axis=1)
 
 
 def _best(sims: np.ndarray, idx: np.ndarray, k: int) -> np.ndarray:
