@@ -35,6 +35,8 @@ def test_a_number_also_counts_the_word_written_before_it() -> None:
         f"5|{category}",
     )
     assert quantity("5", "$", " million", content_stem) == ("5e+06|$",)  # a sign is no word
+    paid = content_stem("paid")
+    assert quantity("5", "paid ", " million dollars", content_stem) == ("5e+06|$", f"5e+06|{paid}")
     assert quantity("12", "rose to ", " on Monday", content_stem) == ("12|on",)  # "to": none
 
 
@@ -46,6 +48,11 @@ def test_a_number_also_counts_the_word_written_before_it() -> None:
         ("The storm was upgraded to category 5", "A category 5 hurricane hit the coast", False),
         ("Inflation reached 7.9 percent", "Inflation of 7.9% was recorded", False),
         ("Flight 370 disappeared over the sea", "Flight 17 was shot down", True),
+        # a currency's name is its sign
+        ("The club was fined 4.5 million dollars", "The club was fined $2 million", True),
+        ("The club was fined 2 million dollars", "The club was fined $2 million", False),
+        ("The club was fined 2 million euros", "The club was fined €3 million", True),
+        ("The club was fined 2 million euros", "The club was fined $3 million", False),
     ],
 )
 def test_figures_of_one_named_measure_must_agree(a: str, b: str, apart: bool) -> None:

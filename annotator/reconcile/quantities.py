@@ -1,7 +1,7 @@
 """Numbers in claim statements, with what they count: "12 people" -> "12|peopl",
-"$5 million" -> "5000000|$", "6 percent" -> "6|%", "magnitude 6.9" -> "6.9|magnit".
-Two statements' numbers conflict only where both count the same thing and no figure
-agrees within rounding."""
+"$5 million" and "5 million dollars" -> "5000000|$", "6 percent" -> "6|%",
+"magnitude 6.9" -> "6.9|magnit". Two statements' numbers conflict only where both count
+the same thing and no figure agrees within rounding."""
 
 from __future__ import annotations
 
@@ -43,6 +43,10 @@ def _by_unit(quantities: frozenset[str]) -> dict[str, list[float]]:
 
 _SCALE = {"hundred": 100, "thousand": 1000, "k": 1000, "million": 10**6, "m": 10**6,
           "mn": 10**6, "billion": 10**9, "bn": 10**9, "trillion": 10**12}  # fmt: skip
+# a currency written as a word or code after the figure: its sign ("pound" is also a
+# weight, so it is left as a word)
+_CURRENCY = {"dollar": "$", "dollars": "$", "usd": "$", "euro": "€", "euros": "€",
+             "eur": "€", "gbp": "£", "sterling": "£", "yen": "¥", "jpy": "¥"}  # fmt: skip
 _AFTER_NUMBER = re.compile(r"[\s-]*(%|per\s*cent\b)?([^\W\d_]+)?", re.UNICODE)
 
 
@@ -50,11 +54,12 @@ def quantity(
     value: str, before: str, after: str, stem: Callable[[str], str | None]
 ) -> tuple[str, ...]:
     """ "value|unit" for each thing the number may count: the value times a scale word
-    after it, the unit a currency sign before it, or the stem of the word after it and of
-    the next content word after a nationality ("12 people" -> 12|peopl, "$5 million" ->
-    5000000|$, "seven Filipino crew members" -> 7|filipi and 7|crew: the noun comes after
-    the demonym); and the stem of a content word right before it ("magnitude 6.9" ->
-    6.9|magnit). `stem`: a word's stem, None for a word that says nothing (were, of)."""
+    after it, the unit a currency sign before it or a currency's name after it, or the
+    stem of the word after it and of the next content word after a nationality ("12
+    people" -> 12|peopl, "$5 million" -> 5000000|$, "seven Filipino crew members" ->
+    7|filipi and 7|crew: the noun comes after the demonym); and the stem of a content
+    word right before it ("magnitude 6.9" -> 6.9|magnit). `stem`: a word's stem, None for
+    a word that says nothing (were, of)."""
     m = _AFTER_NUMBER.match(after)
     assert m is not None
     words = after[m.end(1) if m.group(1) else 0 :]
@@ -65,6 +70,8 @@ def quantity(
         nxt = nxt[1:]
     if before.rstrip()[-1:] in ("$", "£", "€", "¥"):
         units = [before.rstrip()[-1]]
+    elif nxt and nxt[0] in _CURRENCY:  # "4.5 million dollars" is "$4.5 million"
+        units = [_CURRENCY[nxt[0]]]
     elif m.group(1):
         units = ["%"]
     elif nxt:
