@@ -4,7 +4,9 @@ proportion, no chaining through one loose pair, deterministic."""
 from __future__ import annotations
 
 import numpy as np
+import pytest
 
+import annotator.reconcile.linkage as linkage
 from annotator.reconcile.linkage import CLASH_SCORE, AverageLinkage
 
 
@@ -74,4 +76,54 @@ def test_lazy_merges_match_a_full_recomputation() -> None:
             break
         replay.append((-best[1], -best[2]))
         eager.merge(-best[1], -best[2])
+    assert [tuple(sorted(m)) for m in merges] == [tuple(sorted(m)) for m in replay]
+
+
+def _kinds_graph(n: int = 300) -> tuple[np.ndarray, list[tuple], list[int]]:  # type: ignore[type-arg]
+    rng = np.random.default_rng(5)
+    centres = rng.normal(size=(12, 8))
+    v = unit(*(centres[rng.integers(0, 12, n)] + 0.6 * rng.normal(size=(n, 8))).tolist())
+    edges = [edge(v, i, j) for i in range(n) for j in range(i + 1, min(n, i + 25))]
+    kinds = rng.integers(0, 9, n).tolist()  # kinds clash where they differ by 4 or more
+    return v, edges, kinds
+
+
+def _clash(x: int, y: int) -> bool:
+    return abs(x - y) >= 4
+
+
+def test_compacting_the_heap_and_the_clash_matrix_change_no_merge(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    v, edges, kinds = _kinds_graph()
+
+    def merges() -> list[tuple[int, int]]:
+        return AverageLinkage(v, 1.0, edges, None, kinds, _clash).run(0.2)
+
+    default = merges()
+    assert len(default) > 100
+    monkeypatch.setattr(linkage, "COMPACT_MIN", 0)  # compacts whenever half looks stale
+    assert merges() == default
+    monkeypatch.setattr(linkage, "COMPACT_MIN", 10**9)  # never: every stale entry popped
+    assert merges() == default
+    monkeypatch.setattr(linkage, "MATRIX_KINDS", 0)  # clash counts from the kinds' dicts
+    assert merges() == default
+
+
+def test_merges_with_clashing_kinds_match_a_full_recomputation() -> None:
+    v, edges, kinds = _kinds_graph(60)
+    merges = AverageLinkage(v, 1.0, edges, None, kinds, _clash).run(0.2)
+    eager = AverageLinkage(v, 1.0, edges, None, kinds, _clash)
+    replay = []
+    while True:
+        roots = sorted({eager.find(i) for i in range(60)})
+        best = max(
+            ((eager.link(a, b), -a, -b) for a in roots for b in roots if a < b),
+            key=lambda t: (t[0] if t[0] is not None else -9, t[1], t[2]),
+        )
+        if best[0] is None or best[0] < 0.2:
+            break
+        replay.append((-best[1], -best[2]))
+        eager.merge(-best[1], -best[2])
+    assert len(replay) > 10
     assert [tuple(sorted(m)) for m in merges] == [tuple(sorted(m)) for m in replay]

@@ -143,18 +143,23 @@ def cluster_statements(
         vectors = normalise(vectors - (mean * n / (n + CENTER_PRIOR)).astype(np.float32))
     scorer = ClusterScorer(feats, vectors, embedder, embed_weight, written)
     pairs = nearest_pairs(vectors, NEIGHBOURS, NEIGHBOUR_FLOOR)
-    cosines: list[float] = []
+    cos_all = np.empty(len(pairs), dtype=np.float32)
     for start in range(0, len(pairs), 65536):  # in chunks: no (pairs x dim) matrix
         chunk = pairs[start : start + 65536]
-        cosines.extend(np.einsum("ij,ij->i", vectors[chunk[:, 0]], vectors[chunk[:, 1]]).tolist())
+        cos_all[start : start + len(chunk)] = np.einsum(
+            "ij,ij->i", vectors[chunk[:, 0]], vectors[chunk[:, 1]]
+        )
     kinds: dict[Anchors, int] = {}  # distinct anchors, by number
     kind_of = [kinds.setdefault(f.anchors, len(kinds)) for f in feats]
     distinct = list(kinds)
     plain = [a.plain for a in distinct]
     words = [f.words for f in feats]
-    shared = WordIncidence(words, scorer.weight).shared(pairs).tolist()
-    near = NearIncidence(words, scorer.near, scorer.weight).credits(pairs).tolist()
-    ends = pairs.tolist()
+    # per pair, read one at a time: flat arrays, not lists of 900k Python objects (a
+    # forked child reading those would copy every page of them, to count references)
+    left, right = _view(pairs[:, 0]), _view(pairs[:, 1])
+    cosines = _view(cos_all)
+    shared = _view(WordIncidence(words, scorer.weight).shared(pairs))
+    near = _view(NearIncidence(words, scorer.near, scorer.weight).credits(pairs))
 
     def score_pairs(lo: int, hi: int) -> tuple[array[float], bytes]:
         """Each pair's extra and whether its anchors clash, for pairs[lo:hi]."""
@@ -162,7 +167,7 @@ def cluster_statements(
         extras: array[float] = array("d")
         clashes = bytearray()
         for k in range(lo, hi):
-            i, j = ends[k]
+            i, j = left[k], right[k]
             a, b = kind_of[i], kind_of[j]
             clash = False
             if a != b and not (plain[a] and plain[b]):
@@ -182,17 +187,15 @@ def cluster_statements(
 
     edges: list[tuple[int, int, float, float, bool]] = []
     uncertain: list[tuple[float, int, int, int]] = []
-    for extras, clashes in in_two(len(ends), score_pairs, FORK_PAIRS):
+    for extras, clashes in in_two(len(pairs), score_pairs, FORK_PAIRS):
         for extra, clash in zip(extras, clashes, strict=True):
-            i, j = ends[len(edges)]
-            cos = cosines[len(edges)]
+            k = len(edges)
+            i, j, cos = left[k], right[k], cosines[k]
             if judge is not None and not clash:
                 score = embed_weight * cos + extra
                 if is_uncertain(score, THRESHOLD):
                     uncertain.append((abs(score - THRESHOLD), i, j, len(edges)))
             edges.append((i, j, cos, extra, bool(clash)))
-    for done in (ends, cosines, shared, near):  # the edges hold what the linkage needs
-        done.clear()
     judged_same = adjudicate(judge, uncertain, edges, text_of, embed_weight) if judge else []
     counts = [0] * len(feats)
     for u in owner:
@@ -221,6 +224,11 @@ def cluster_statements(
                 strongest[root] = how
     roots = [linkage.find(i) for i in range(len(feats))]
     return _result(statements, owner, text_feature, texts, roots, strongest, raw)
+
+
+def _view(values: np.ndarray) -> memoryview:
+    """A flat array read item by item as Python numbers (exactly: float32 as float)."""
+    return np.ascontiguousarray(values).data
 
 
 def _features(

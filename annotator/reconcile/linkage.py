@@ -12,8 +12,9 @@ link down in proportion. Every edge sum is additive, so a merge just adds them.
 
 A merge folds the smaller cluster's edges into the larger's and pushes the merged
 cluster's links afresh; heap entries of clusters that have merged since are skipped, and
-dropped in bulk whenever the heap has doubled. Scores and clash counts are computed for
-all of a cluster's links at once (numpy), and for all edges at once in the first pass.
+dropped in bulk once about half the heap is such. Scores and clash counts are computed
+for all of a cluster's links at once (numpy), and for all edges at once in the first
+pass; whether two kinds of anchors clash is asked once and kept in a matrix.
 
 Deterministic: ties are broken by node index; the cluster with more neighbours keeps its
 index.
@@ -29,6 +30,7 @@ import numpy as np
 CLASH_SCORE = -1.0  # a pair whose anchors disagree: counts as this in the average
 _CHUNK = 65536  # edges per vectorised step of the first pass
 COMPACT_MIN = 4096  # heap entries below which stale ones are left to be popped
+MATRIX_KINDS = 4096  # distinct anchors up to which their clashes are kept in a matrix
 
 
 class AverageLinkage:
@@ -67,6 +69,14 @@ class AverageLinkage:
         self._clash = clash
         self._plain = list(plain)
         self._clashes: dict[tuple[int, int], bool] = {}
+        # kind x kind: 1 clash, 0 none, -1 not asked yet; for a cluster of one kind (most
+        # are) its clash counts with all its neighbours are one lookup of a row
+        n_kinds = int(self._single.max(initial=-1)) + 1
+        self._matrix = (
+            np.full((n_kinds, n_kinds), -1, dtype=np.int8)
+            if kinds is not None and n_kinds <= MATRIX_KINDS
+            else None
+        )
         for i, j, cos, extra, clashing in edges:
             items = self.size[i] * self.size[j]
             if self.kinds is not None:
@@ -113,6 +123,17 @@ class AverageLinkage:
         """Items of a cluster (its kind counts `ka`) whose kind clashes with kind `y`."""
         return sum([ca for x, ca in ka.items() if self._kinds_clash(x, y)])
 
+    def _clash_row(self, x: int, ys: np.ndarray) -> np.ndarray:
+        """1.0 where kind x clashes with kind ys[k], else 0.0 (each pair asked once)."""
+        assert self._matrix is not None
+        row = self._matrix[x]
+        flags = row[ys]
+        if (flags < 0).any():
+            for y in np.unique(ys[flags < 0]).tolist():
+                row[y] = self._matrix[y, x] = self._kinds_clash(x, y)
+            flags = row[ys]
+        return flags.astype(np.float64)
+
     def _clash_counts(self, root: int, others: np.ndarray) -> np.ndarray:
         """`clashes(root, c)` for each c of `others`, as floats (exact)."""
         if self.kinds is None or self._clash is None:
@@ -124,6 +145,13 @@ class AverageLinkage:
         if x >= 0 and bool((ys == x).all()):
             return out  # all of one kind: nothing clashes
         memo: dict[int, int] = {}  # kind -> items of root that clash with it
+        if x >= 0 and self._matrix is not None:  # one kind: a row of the matrix
+            one = ys >= 0
+            flags = self._clash_row(x, ys[one])
+            out[one] = flags * (float(self.size[root]) * self._size[others[one]])
+            if bool(one.all()):
+                return out
+            ys = np.where(one, -2, ys)  # done: only the clusters of several kinds are left
         for y in set(ys.tolist()):
             if y < 0:
                 continue
@@ -131,7 +159,7 @@ class AverageLinkage:
             if items:
                 sel = ys == y
                 out[sel] = items * self._size[others[sel]]
-        for k in np.flatnonzero(ys < 0).tolist():  # several kinds: each kind once per root
+        for k in np.flatnonzero(ys == -1).tolist():  # several kinds: each kind once per root
             total = 0
             for y, cb in self.kinds[int(others[k])].items():
                 if y not in memo:
@@ -159,23 +187,34 @@ class AverageLinkage:
         heapq.heapify(heap)
         merges = []
         version = self.version
-        compact_at = max(COMPACT_MIN, 2 * len(heap))
+        # entries in the heap per cluster, and about how many are stale (a side merged
+        # since: an entry of both sides counts twice, so this errs towards compacting)
+        queued = [0] * len(version)
+        for _, a, b, _, _ in heap:
+            queued[a] += 1
+            queued[b] += 1
+        stale = 0
         while heap:
             _, a, b, va, vb = heapq.heappop(heap)
             if version[a] != va or version[b] != vb:
+                stale -= 1
                 continue  # a side has merged since: its fresh links were pushed then
             merges.append((a, b))
+            stale += queued[a] + queued[b] - 2
             root = self.merge(a, b)
+            queued[a] = queued[b] = 0
             fresh: list[tuple[float, int, int, int, int]] = []
             self._push_links(fresh, root, threshold)
+            queued[root] = len(fresh)
             for entry in fresh:
                 heapq.heappush(heap, entry)
-            if len(heap) > compact_at:
-                # most entries are stale by now (a side merged): dropping them all at once
-                # is far cheaper than popping each; the live ones keep their order
+                queued[entry[1] if entry[2] == root else entry[2]] += 1
+            if stale > len(heap) // 2 and len(heap) > COMPACT_MIN:
+                # most entries are stale (a side merged): dropping them all at once is far
+                # cheaper than popping each; the live ones keep their order
                 heap = [e for e in heap if version[e[1]] == e[3] and version[e[2]] == e[4]]
                 heapq.heapify(heap)
-                compact_at = max(COMPACT_MIN, 2 * len(heap))
+                stale = 0
         return merges
 
     def _first_links(self, threshold: float) -> list[tuple[float, int, int, int, int]]:
