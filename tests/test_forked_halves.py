@@ -36,12 +36,20 @@ def test_the_second_half_is_done_by_another_process() -> None:
     assert parts[0][0] == os.getpid() and parts[1][0] != os.getpid()
 
 
-def test_small_loops_and_one_worker_stay_in_this_process(
+def test_small_loops_one_worker_and_little_memory_stay_in_this_process(
     monkeypatch: pytest.MonkeyPatch,
 ) -> None:
-    assert in_two(10, _squares, min_items=11) == [(os.getpid(), [k * k for k in range(10)])]
+    alone = [(os.getpid(), [k * k for k in range(10)])]
+    assert in_two(10, _squares, min_items=11) == alone
+    monkeypatch.setattr(forked, "_memory_to_spare", lambda: False)
+    assert in_two(10, _squares, min_items=2) == alone
+    monkeypatch.setattr(forked, "_memory_to_spare", lambda: True)
     monkeypatch.setenv("ANNOTATE_WORKERS", "1")
-    assert in_two(10, _squares, min_items=2) == [(os.getpid(), [k * k for k in range(10)])]
+    assert in_two(10, _squares, min_items=2) == alone
+
+
+def test_memory_to_spare_reads_this_machine() -> None:
+    assert forked._memory_to_spare() is True  # a test process is small
 
 
 @pytest.mark.parametrize("how", ["raises", "killed", "unpicklable"])

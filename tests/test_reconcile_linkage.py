@@ -56,6 +56,21 @@ def test_counts_weigh_a_wording_by_its_records() -> None:
     assert abs(link.link(root, 2) - expected) < 1e-6  # type: ignore[operator]
 
 
+def _replay(eager: AverageLinkage, n: int, threshold: float) -> list[tuple[int, int]]:
+    """Merges made greedily, every link recomputed before each."""
+    replay = []
+    while True:
+        roots = sorted({eager.find(i) for i in range(n)})
+        best = max(
+            ((eager.link(a, b), -a, -b) for a in roots for b in roots if a < b),
+            key=lambda t: (t[0] if t[0] is not None else -9, t[1], t[2]),
+        )
+        if best[0] is None or best[0] < threshold:
+            return replay
+        replay.append((-best[1], -best[2]))
+        eager.merge(-best[1], -best[2])
+
+
 def test_lazy_merges_match_a_full_recomputation() -> None:
     rng = np.random.default_rng(1)
     v = unit(*rng.normal(size=(40, 8)).tolist())
@@ -65,17 +80,7 @@ def test_lazy_merges_match_a_full_recomputation() -> None:
     assert merges == AverageLinkage(v, 1.0, edges).run(0.2)  # deterministic
     # replay greedily, recomputing every link: the same merges in the same order
     eager = AverageLinkage(v, 1.0, edges)
-    replay = []
-    while True:
-        roots = sorted({eager.find(i) for i in range(40)})
-        best = max(
-            ((eager.link(a, b), -a, -b) for a in roots for b in roots if a < b),
-            key=lambda t: (t[0] if t[0] is not None else -9, t[1], t[2]),
-        )
-        if best[0] is None or best[0] < 0.2:
-            break
-        replay.append((-best[1], -best[2]))
-        eager.merge(-best[1], -best[2])
+    replay = _replay(eager, 40, 0.2)
     assert [tuple(sorted(m)) for m in merges] == [tuple(sorted(m)) for m in replay]
 
 
@@ -114,16 +119,6 @@ def test_merges_with_clashing_kinds_match_a_full_recomputation() -> None:
     v, edges, kinds = _kinds_graph(60)
     merges = AverageLinkage(v, 1.0, edges, None, kinds, _clash).run(0.2)
     eager = AverageLinkage(v, 1.0, edges, None, kinds, _clash)
-    replay = []
-    while True:
-        roots = sorted({eager.find(i) for i in range(60)})
-        best = max(
-            ((eager.link(a, b), -a, -b) for a in roots for b in roots if a < b),
-            key=lambda t: (t[0] if t[0] is not None else -9, t[1], t[2]),
-        )
-        if best[0] is None or best[0] < 0.2:
-            break
-        replay.append((-best[1], -best[2]))
-        eager.merge(-best[1], -best[2])
+    replay = _replay(eager, 60, 0.2)
     assert len(replay) > 10
     assert [tuple(sorted(m)) for m in merges] == [tuple(sorted(m)) for m in replay]

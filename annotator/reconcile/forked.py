@@ -6,14 +6,15 @@ half and sends back only its result, pickled, while this process does the first 
 Fork, not spawn: a spawned worker would need all that data pickled across, which for
 100k statements costs more than the half saves.
 
-Only where it is safe and pays: on Linux, for loops of at least `min_items`, and never
-with `ANNOTATE_WORKERS=1`. The child starts no thread and takes no lock that a thread
-of this process may hold (the tokeniser's, the HTTP client's): it runs the loop, writes
-to a pipe and leaves by `os._exit`, so no exit handler or buffered output of this
-process runs twice; it writes nothing else, not even a warning. If the child fails in
-any way, or is still not done well after this process has done its own half (stuck, or
-starved of CPU), it is killed and this process does that half itself: the same result,
-later. Interrupted here, the child is killed and reaped.
+Only where it is safe and pays: on Linux, for loops of at least `min_items`, with free
+memory at least this process's resident size, and never with `ANNOTATE_WORKERS=1`. The
+child starts no thread and takes no lock that a thread of this process may hold (the
+tokeniser's, the HTTP client's): it runs the loop, writes to a pipe and leaves by
+`os._exit`, so no exit handler or buffered output of this process runs twice; it writes
+nothing else, not even a warning. If the child fails in any way, or is still not done
+well after this process has done its own half (stuck, or starved of CPU), it is killed
+and this process does that half itself: the same result, later. Interrupted here, the
+child is killed and reaped.
 """
 
 from __future__ import annotations
@@ -88,7 +89,29 @@ def _read_all(fd: int, deadline: float) -> bytes | None:
 
 
 def _can_fork() -> bool:
-    return sys.platform.startswith("linux") and hasattr(os, "fork") and workers() > 1
+    return (
+        sys.platform.startswith("linux")
+        and hasattr(os, "fork")
+        and workers() > 1
+        and _memory_to_spare()
+    )
+
+
+def _memory_to_spare() -> bool:
+    """The machine has free memory at least this process's resident size: a child copies
+    each page it writes to, and reading a Python object writes its reference count, so
+    at worst it copies all of them (1M statements: 15 GB resident, and the child is
+    not worth a swap)."""
+    try:
+        with open("/proc/self/status", encoding="ascii") as status:
+            resident = next(int(line.split()[1]) for line in status if line.startswith("VmRSS:"))
+        with open("/proc/meminfo", encoding="ascii") as meminfo:
+            free = next(
+                int(line.split()[1]) for line in meminfo if line.startswith("MemAvailable:")
+            )
+    except (OSError, StopIteration, ValueError, IndexError):
+        return False
+    return free >= resident
 
 
 def _child(write_end: int, job: Callable[[], object]) -> None:
