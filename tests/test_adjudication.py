@@ -4,6 +4,7 @@ by the budget, decisions visible in event.yaml; and a CLI run in a separate proc
 
 from __future__ import annotations
 
+import json
 import os
 import re
 import shutil
@@ -278,3 +279,44 @@ def test_ctrl_c_while_adjudicating_stops_at_once(tmp_path: Path) -> None:
     manifest = load_yaml((out / "data" / "manifest.yaml").read_text("utf-8"))
     assert manifest["run"]["interrupted"] is True
     assert not (out / "data" / "event.yaml").exists()  # no summary from a cut-short reconcile
+
+
+def test_ctrl_c_in_reconcile_says_what_is_kept(tmp_path: Path) -> None:
+    """`annotate reconcile --base-url` interrupted while the model judges pairs: one line
+    that says no summary was written and the answers so far are cached; exit 130."""
+    articles = tmp_path / "articles"
+    shutil.copytree(ROOT / "fixtures" / "records", articles)
+    target = tmp_path / "event.yaml"
+
+    def slow_answer(body: dict[str, Any]) -> dict[str, Any]:
+        time.sleep(0.5)
+        return {"same": False, "reason": "scripted"}
+
+    with FakeChatServer(LLM_FIXTURES) as server:
+        server.add_responder("SameClaim", slow_answer)
+        args = ["reconcile", str(articles), "-o", str(target), "--cache", str(tmp_path / "c")]
+        args += ["--base-url", server.base_url, "--model", "m", "--mode", "tools"]
+        proc = subprocess.Popen(
+            [sys.executable, "-m", "annotator", *args],
+            cwd=ROOT,
+            env=subprocess_env(),
+            stdout=subprocess.DEVNULL,
+            stderr=subprocess.PIPE,
+            text=True,
+            preexec_fn=lambda: signal.signal(signal.SIGINT, signal.SIG_DFL),
+        )
+        deadline = time.monotonic() + 120
+        while len(server.chat_requests("SameClaim")) < 3 and time.monotonic() < deadline:
+            time.sleep(0.05)
+        assert server.chat_requests("SameClaim"), "reconcile never asked the judge"
+        time.sleep(1.0)  # some answers are back
+        os.kill(proc.pid, signal.SIGINT)
+        _, err = proc.communicate(timeout=60)
+    assert proc.returncode == 130, err
+    assert err.strip() == (
+        "annotate: interrupted: no event summary written; the model's answers so far are"
+        " cached; run the same command again to resume"
+    ), err
+    assert not target.exists()
+    answers = [json.loads(p.read_text("utf-8"))["value"] for p in (tmp_path / "c").rglob("*.json")]
+    assert any(a.get("reason") == "scripted" for a in answers), "no answer was cached"

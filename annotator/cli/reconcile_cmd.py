@@ -132,7 +132,16 @@ def reconcile_command(
         )
         if helpers.concurrency_note:
             typer.echo(f"annotate: {helpers.concurrency_note}")
-    summary = reconcile_records(records, helpers)
+    try:
+        summary = reconcile_records(records, helpers)
+    except KeyboardInterrupt:
+        cached = "; the model's answers so far are cached" if helpers is not None else ""
+        print(
+            f"annotate: interrupted: no event summary written{cached}; "
+            "run the same command again to resume",
+            file=sys.stderr,
+        )
+        raise typer.Exit(130) from None
     write_event_summary(summary, target)
     for err in errors:
         print(f"annotate: bad record {' '.join(str(err).split())}", file=sys.stderr)
