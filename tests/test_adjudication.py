@@ -24,7 +24,7 @@ from annotator.extract.llm.adjudicate import ModelJudge
 from annotator.pipeline.endpoint_reconcile import endpoint_helpers, reconcile_records
 from annotator.reconcile.summary import reconcile
 from annotator.records.store import event_summary_yaml, load_article_records
-from tests.conftest import LLM_FIXTURES, ROOT, subprocess_env
+from tests.conftest import LLM_FIXTURES, ROOT, start_annotate, subprocess_env
 from tests.fake_llm import FakeChatServer, messages_text
 
 RECORDS = ROOT / "fixtures" / "records"
@@ -253,17 +253,7 @@ def test_ctrl_c_while_adjudicating_stops_at_once(tmp_path: Path) -> None:
     with FakeChatServer(LLM_FIXTURES) as server:
         server.add_responder("SameClaim", slow_answer)
         args = ["run", str(data), "-o", str(out), "--base-url", server.base_url, "--model", "m"]
-        proc = subprocess.Popen(
-            [sys.executable, "-m", "annotator", *args, "--mode", "tools", "-q"],
-            cwd=ROOT,
-            env=subprocess_env(),
-            stdout=subprocess.DEVNULL,
-            stderr=subprocess.PIPE,
-            text=True,
-            # a shell without job control starts background jobs with SIGINT ignored,
-            # and a child inherits that: give it the default, as a terminal would
-            preexec_fn=lambda: signal.signal(signal.SIGINT, signal.SIG_DFL),
-        )
+        proc = start_annotate(*args, "--mode", "tools", "-q")
         deadline = time.monotonic() + 120
         while not server.chat_requests("SameClaim") and time.monotonic() < deadline:
             time.sleep(0.05)
@@ -296,15 +286,7 @@ def test_ctrl_c_in_reconcile_says_what_is_kept(tmp_path: Path) -> None:
         server.add_responder("SameClaim", slow_answer)
         args = ["reconcile", str(articles), "-o", str(target), "--cache", str(tmp_path / "c")]
         args += ["--base-url", server.base_url, "--model", "m", "--mode", "tools"]
-        proc = subprocess.Popen(
-            [sys.executable, "-m", "annotator", *args],
-            cwd=ROOT,
-            env=subprocess_env(),
-            stdout=subprocess.DEVNULL,
-            stderr=subprocess.PIPE,
-            text=True,
-            preexec_fn=lambda: signal.signal(signal.SIGINT, signal.SIG_DFL),
-        )
+        proc = start_annotate(*args)
         deadline = time.monotonic() + 120
         while len(server.chat_requests("SameClaim")) < 3 and time.monotonic() < deadline:
             time.sleep(0.05)

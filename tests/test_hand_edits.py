@@ -10,7 +10,7 @@ import time
 from pathlib import Path
 
 from annotator.core.yamlio import dump_yaml, load_yaml
-from tests.conftest import LLM_FIXTURES, ROOT, subprocess_env
+from tests.conftest import LLM_FIXTURES, ROOT, start_annotate, subprocess_env
 from tests.fake_llm import FakeChatServer
 
 A4 = "004_5ac8e587453deaa2"
@@ -56,16 +56,7 @@ def test_sigint_keeps_ownership_and_earlier_rows(articles_dir: Path, tmp_path: P
     assert annotate("run", str(articles_dir), "-o", str(out)).returncode == 0  # rules
     with FakeChatServer(LLM_FIXTURES, latency=0.8) as server:
         args = [*llm_args(server), "--concurrency", "1", "-q"]
-        proc = subprocess.Popen(
-            [*ANNOTATE, "run", str(articles_dir), "-o", str(out), *args],
-            cwd=ROOT,
-            env=subprocess_env(),
-            stdout=subprocess.DEVNULL,
-            stderr=subprocess.PIPE,
-            text=True,
-            # a test started as a background job inherits SIGINT ignored: restore it
-            preexec_fn=lambda: signal.signal(signal.SIGINT, signal.SIG_DFL),
-        )
+        proc = start_annotate("run", str(articles_dir), "-o", str(out), *args)
         deadline = time.monotonic() + 60
         while time.monotonic() < deadline:
             done = [p for p in articles.glob("*.yaml") if "backend: llm" in p.read_text("utf-8")]
